@@ -1,0 +1,96 @@
+"""HybridDesk: registration, badges, check-in and attendance for hybrid events."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_class=None) -> Flask:
+    """Build the application; the config class defaults to FLASK_CONFIG or development."""
+    from config import configs
+
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder=str(PROJECT_DIR / "static"),
+        instance_path=str(PROJECT_DIR / "instance"),
+    )
+    if config_class is None:
+        config_class = configs[os.environ.get("FLASK_CONFIG", "development")]
+    app.config.from_object(config_class() if isinstance(config_class, type) else config_class)
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (the models must be known to Flask-Migrate)
+    from app.auth.access import load_staff_user
+    from app.mail.outbox import init_outbox
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(load_staff_user)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    init_outbox(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from app.database import enable_sqlite_foreign_keys
+
+        with app.app_context():
+            enable_sqlite_foreign_keys(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api.routes import bp as api_bp
+    from app.attendance.routes import bp as attendance_bp
+    from app.auth.routes import bp as auth_bp
+    from app.invites.routes import bp as invites_bp
+    from app.checkin.routes import bp as checkin_bp
+    from app.events.routes import bp as events_bp
+    from app.manage.routes import bp as manage_bp
+    from app.registrations.routes import bp as registrations_bp
+
+    for blueprint in (
+        events_bp,
+        registrations_bp,
+        invites_bp,
+        auth_bp,
+        manage_bp,
+        checkin_bp,
+        attendance_bp,
+        api_bp,
+    ):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.templating import register
+
+    register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

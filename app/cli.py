@@ -1,0 +1,249 @@
+"""Command-line tools: ``flask seed-demo``, ``flask users ...``, ``flask outbox send``."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.extensions import db
+from app.models import (
+    AgendaItem,
+    ApiToken,
+    Event,
+    EventFormat,
+    EventSite,
+    EventStatus,
+    Role,
+    Site,
+    StaffUser,
+    hash_api_token,
+)
+
+DEMO_EVENT_SLUG = "human-rights-seminar"
+DEMO_TIMEZONE = "Asia/Ashgabat"
+
+#: (slug, name, region, address, capacity); the first is the main venue.
+DEMO_SITES = [
+    ("ashgabat", "Institute of State, Law and Democracy", "Ashgabat",
+     "Gurbansoltan Eje avenue 86, Ashgabat", 80),
+    ("ahal", "Ahal information centre for human rights", "Ahal velayat", "Anau, Ahal", 25),
+    ("balkan", "Balkan information centre for human rights", "Balkan velayat",
+     "Balkanabat, Balkan", 25),
+    ("dashoguz", "Dashoguz information centre for human rights", "Dashoguz velayat",
+     "Dashoguz, Dashoguz", 25),
+    ("lebap", "Lebap information centre for human rights", "Lebap velayat",
+     "Turkmenabat, Lebap", 25),
+    ("mary", "Mary information centre for human rights", "Mary velayat", "Mary, Mary", 25),
+]
+
+DEMO_DESCRIPTION = (
+    "Heads and representatives of state institutions, public organisations, the information "
+    "centres for human rights in the velayats, the media, and UNDP staff and experts discuss "
+    "the constitutional guarantees of human rights and the mechanisms for their implementation "
+    "in Turkmenistan. Organised by the UNDP Representative Office in Turkmenistan and the "
+    "Institute of State, Law and Democracy of Turkmenistan, within the project \u201cAssistance "
+    "in the realization of the National Action Plan of Turkmenistan in the field of human "
+    "rights for 2021-2025\u201d."
+)
+
+#: (minutes from the start, length in minutes, title, speakers)
+DEMO_AGENDA = [
+    (0, 20, "Opening: the Constitution as the guarantee of human rights and freedoms",
+     "Institute of State, Law and Democracy\nUNDP Resident Representative"),
+    (20, 40, "Constitutional guarantees of human rights and their implementation mechanisms",
+     "Institute of State, Law and Democracy"),
+    (60, 30, "National human rights institutions: the Ombudsman's Office and the "
+     "Interdepartmental Commission", "Ombudsman's Office"),
+    (90, 15, "Break", ""),
+    (105, 30, "The National Action Plans on human rights, gender equality and children's rights",
+     "UNDP project team"),
+    (135, 30, "Digitalisation in reforming public administration", "UNDP experts"),
+    (165, 30, "Human rights education and the role of public associations",
+     "Public organisations; regional information centres"),
+    (195, 15, "Questions from the regional centres and online participants; closing", ""),
+]
+
+
+def demo_start(today: date | None = None) -> datetime:
+    """Two weeks from today at 10:00 in Ashgabat, as a UTC moment."""
+    today = today or datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
+    local = datetime.combine(today + timedelta(days=14), time(10, 0), ZoneInfo(DEMO_TIMEZONE))
+    return local.astimezone(UTC)
+
+
+def _demo_password(env_name: str) -> tuple[str, bool]:
+    """A staff password from the environment, else a fresh random one."""
+    value = os.environ.get(env_name)
+    return (value, True) if value else (secrets.token_urlsafe(9), False)
+
+
+def seed_demo() -> list[tuple[str, str, str]]:
+    """Create or refresh the demo seminar; returns (email, role, password) lines to print."""
+    sites = {}
+    for slug, name, region, address, _capacity in DEMO_SITES:
+        site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+        if site is None:
+            site = Site(slug=slug)
+            db.session.add(site)
+        site.name, site.region, site.address = name, region, address
+        site.is_main_venue = slug == "ashgabat"
+        sites[slug] = site
+
+    start = demo_start()
+    event = db.session.scalar(sa.select(Event).where(Event.slug == DEMO_EVENT_SLUG))
+    if event is None:
+        event = Event(slug=DEMO_EVENT_SLUG)
+        db.session.add(event)
+    event.title = "The Constitution of Turkmenistan: the guarantee of human rights and freedoms"
+    event.description = DEMO_DESCRIPTION
+    event.timezone = DEMO_TIMEZONE
+    event.format = EventFormat.HYBRID
+    event.status = EventStatus.PUBLISHED
+    event.meeting_url = "https://meet.example.org/human-rights-seminar"
+    event.organizer_name = "UNDP Turkmenistan"
+    event.organizer_email = "organizer@example.org"
+    if event.starts_at != start:
+        event.starts_at = start
+        event.ends_at = start + timedelta(hours=3, minutes=30)
+        event.registration_opens_at = start - timedelta(days=30)
+        event.registration_closes_at = start - timedelta(hours=2)
+        event.agenda_items.clear()
+        for offset, length, title, speakers in DEMO_AGENDA:
+            event.agenda_items.append(
+                AgendaItem(
+                    title=title,
+                    speakers=speakers,
+                    starts_at=start + timedelta(minutes=offset),
+                    ends_at=start + timedelta(minutes=offset + length),
+                )
+            )
+    existing = {es.site.slug: es for es in event.event_sites}
+    for position, (slug, *_rest, capacity) in enumerate(DEMO_SITES):
+        if slug not in existing:
+            event.event_sites.append(
+                EventSite(site=sites[slug], capacity=capacity, position=position)
+            )
+
+    logins = []
+    staff = [("admin@example.org", Role.ADMIN, ()), ("organizer@example.org", Role.ORGANIZER, ())]
+    staff += [(f"{slug}@example.org", Role.COORDINATOR, (slug,)) for slug, *_ in DEMO_SITES[1:]]
+    for email, role, site_slugs in staff:
+        env_name = "DEMO_PASSWORD_" + email.split("@")[0].upper()
+        user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
+        password, from_env = _demo_password(env_name)
+        if user is None:
+            user = StaffUser(email=email, name=email.split("@")[0].title(), role=role)
+            db.session.add(user)
+            user.set_password(password)
+            logins.append((email, role.value, password))
+        elif from_env:
+            user.set_password(password)
+            logins.append((email, role.value, password))
+        else:
+            # Keep the password already given out; it was printed the first time.
+            logins.append((email, role.value, "(unchanged)"))
+        user.role = role
+        user.sites = [sites[s] for s in site_slugs]
+    db.session.commit()
+    return logins
+
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--site", "sites", multiple=True, help="Site slug a coordinator works at.")
+@click.option("--password", help="Without it, a random password is printed.")
+@click.option("--name", default="", help="Display name.")
+def create_user(email: str, role: str, sites: tuple[str, ...], password: str | None, name: str):
+    """Create a staff account (or update its role, sites and password)."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    found = db.session.scalars(sa.select(Site).where(Site.slug.in_(sites))).all()
+    missing = sorted(set(sites) - {s.slug for s in found})
+    if missing:
+        raise click.BadParameter(f"unknown site: {', '.join(missing)}", param_hint="--site")
+    if role == Role.COORDINATOR.value and not found:
+        raise click.BadParameter("a coordinator needs at least one --site", param_hint="--site")
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
+    if user is None:
+        user = StaffUser(email=email)
+        db.session.add(user)
+    user.name = name or user.name or email.split("@")[0].title()
+    user.role = Role(role)
+    user.sites = list(found)
+    shown = password or secrets.token_urlsafe(12)
+    user.set_password(shown)
+    db.session.commit()
+    click.echo(f"{email} ({role})" + ("" if password else f" password: {shown}"))
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--label", default="", help="What the token is for, e.g. a device name.")
+def create_token(email: str, label: str):
+    """Print a new API token for a staff user. It is stored hashed and shown once."""
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user {email}")
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=hash_api_token(token), label=label))
+    db.session.commit()
+    click.echo(token)
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def revoke_tokens(email: str):
+    """Revoke every API token of a staff user."""
+    from app.models import utcnow
+
+    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no staff user {email}")
+    revoked = 0
+    for token in user.api_tokens:
+        if token.revoked_at is None:
+            token.revoked_at = utcnow()
+            revoked += 1
+    db.session.commit()
+    click.echo(f"revoked {revoked} token(s)")
+
+
+@outbox_cli.command("send")
+@click.option("--limit", default=500, show_default=True)
+def send_outbox(limit: int):
+    """Send the emails still waiting, retrying failed ones with back-off."""
+    from app.mail.outbox import send_pending
+
+    sent, failed = send_pending(limit=limit)
+    click.echo(f"sent {sent}, failed {failed}")
+    if failed:
+        raise SystemExit(1)
+
+
+@click.command("seed-demo")
+def seed_demo_command():
+    """Load the demo seminar, its sites, agenda and staff. Safe to run again."""
+    logins = seed_demo()
+    click.echo(f"Demo event: /events/{DEMO_EVENT_SLUG}")
+    click.echo("Staff logins (set DEMO_PASSWORD_<NAME> to choose them):")
+    for email, role, password in logins:
+        click.echo(f"  {email:28} {role:12} {password}")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(outbox_cli)

@@ -1,0 +1,35 @@
+"""Public pages: the list of upcoming events and each event's page."""
+
+from flask import Blueprint, abort, render_template
+
+from app.events.services import get_event_or_none, upcoming_events
+from app.models import EventStatus
+from app.registrations.services import seats_left
+
+bp = Blueprint("events", __name__)
+
+
+def public_event_or_404(slug: str):
+    """A published or cancelled event; drafts stay hidden from the public."""
+    event = get_event_or_none(slug)
+    if event is None or event.status == EventStatus.DRAFT:
+        abort(404)
+    return event
+
+
+@bp.route("/")
+def index():
+    """Upcoming published events."""
+    return render_template("events/index.html", events=upcoming_events())
+
+
+@bp.route("/events/<slug>")
+def show(slug: str):
+    """An event's page: times in its zone, agenda, format and free seats per site."""
+    event = public_event_or_404(slug)
+    return render_template(
+        "events/show.html",
+        event=event,
+        seats=seats_left(event),
+        registration_state=event.registration_state(),
+    )

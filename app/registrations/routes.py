@@ -1,0 +1,171 @@
+"""Registration for participants, and their personal page at /r/<token>."""
+
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from app.events.routes import public_event_or_404
+from app.extensions import db, limiter
+from app.models import Mode, Registration, RegistrationStatus
+from app.registrations.forms import ONLINE, ParticipationForm, RegistrationForm, participation_choices
+from app.registrations.services import (
+    RegistrationError,
+    RegistrationInput,
+    cancel_registration,
+    change_participation,
+    register_participant,
+    seats_left,
+)
+
+bp = Blueprint("registrations", __name__)
+
+
+def _register_limit() -> str:
+    return current_app.config["REGISTER_RATE_LIMIT"]
+
+
+def registration_for_token(token: str) -> Registration:
+    """The registration behind a personal link; anything else is a plain 404."""
+    if not token or len(token) > 64:
+        abort(404)
+    registration = db.session.scalar(
+        sa.select(Registration).where(Registration.manage_token == token)
+    )
+    if registration is None:
+        abort(404)
+    return registration
+
+
+def _mode_and_site(choice: str) -> tuple[Mode, str | None]:
+    return (Mode.ONLINE, None) if choice == ONLINE else (Mode.IN_PERSON, choice)
+
+
+@bp.route("/events/<slug>/register", methods=["GET", "POST"])
+@limiter.limit(_register_limit, methods=["POST"])
+def register(slug: str):
+    """The registration form."""
+    event = public_event_or_404(slug)
+    state = event.registration_state()
+    if state != "open":
+        return render_template("registrations/closed.html", event=event, registration_state=state)
+    seats = seats_left(event)
+    form = RegistrationForm()
+    form.participation.choices = participation_choices(event, seats)
+    if request.method == "GET":
+        form.language.data = str(get_locale())
+    if form.validate_on_submit():
+        mode, site_slug = _mode_and_site(form.participation.data)
+        data = RegistrationInput(
+            name=form.name.data,
+            email=form.email.data,
+            mode=mode,
+            site_slug=site_slug,
+            phone=form.phone.data or "",
+            organization=form.organization.data,
+            position=form.position.data or "",
+            org_kind=form.org_kind_value,
+            gender=form.gender_value,
+            language=form.language.data,
+            consent=form.consent.data,
+        )
+        try:
+            outcome = register_participant(event, data)
+        except RegistrationError as error:
+            db.session.rollback()
+            target = getattr(form, error.field or "", None)
+            if target is not None:
+                target.errors = [*target.errors, error.message]
+            else:
+                flash(error.message, "error")
+        else:
+            db.session.commit()
+            if not outcome.created:
+                return redirect(url_for("registrations.already_registered", slug=slug))
+            # The token travels in the session, not the URL, so the thank-you
+            # page cannot be bookmarked into someone else's history.
+            session["just_registered"] = outcome.registration.manage_token
+            return redirect(url_for("registrations.thanks", slug=slug))
+    return render_template("registrations/register.html", event=event, form=form, seats=seats)
+
+
+@bp.route("/events/<slug>/register/thanks")
+def thanks(slug: str):
+    """Confirmation page right after registering, with the personal link."""
+    token = session.get("just_registered")
+    if not token:
+        return redirect(url_for("events.show", slug=slug))
+    registration = registration_for_token(token)
+    return render_template("registrations/thanks.html", registration=registration,
+                           event=registration.event)
+
+
+@bp.route("/events/<slug>/register/already")
+def already_registered(slug: str):
+    """Tells the visitor the link was re-sent, and nothing else."""
+    event = public_event_or_404(slug)
+    return render_template("registrations/already.html", event=event)
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+def manage(token: str):
+    """The participant's own page: view, switch site or mode, cancel."""
+    registration = registration_for_token(token)
+    event = registration.event
+    seats = seats_left(event)
+    form = ParticipationForm(prefix="change")
+    form.participation.choices = participation_choices(event, seats)
+    cancel_form = FlaskForm(prefix="cancel")
+    can_change = (
+        registration.status != RegistrationStatus.CANCELLED
+        and event.registration_state() == "open"
+    )
+    if request.method == "GET":
+        form.participation.data = registration.site.slug if registration.site else ONLINE
+    elif "change-participation" in request.form:
+        if not can_change:
+            flash(_("This registration can no longer be changed."), "error")
+        elif form.validate_on_submit():
+            mode, site_slug = _mode_and_site(form.participation.data)
+            try:
+                change_participation(registration, mode, site_slug)
+            except RegistrationError as error:
+                db.session.rollback()
+                form.participation.errors = [error.message]
+            else:
+                db.session.commit()
+                flash(_("Your registration has been updated."), "success")
+                return redirect(url_for("registrations.manage", token=token))
+    return render_template(
+        "registrations/manage.html",
+        registration=registration,
+        event=event,
+        form=form,
+        cancel_form=cancel_form,
+        can_change=can_change,
+    )
+
+
+@bp.route("/r/<token>/cancel", methods=["POST"])
+def cancel(token: str):
+    """Cancel one's own registration."""
+    registration = registration_for_token(token)
+    form = FlaskForm(prefix="cancel")
+    if not form.validate_on_submit():
+        abort(400)
+    if registration.status != RegistrationStatus.CANCELLED:
+        cancel_registration(registration)
+        db.session.commit()
+        flash(_("Your registration has been cancelled."), "success")
+    return redirect(url_for("registrations.manage", token=token))

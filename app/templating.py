@@ -1,0 +1,55 @@
+"""Template filters and globals: times in the event's zone, labels, languages."""
+
+from datetime import datetime
+
+from babel.dates import format_date, format_datetime, format_time
+from flask import Flask, current_app, request, session
+from flask_babel import get_locale
+
+from app import labels
+
+
+def _zone_of(event_or_zone):
+    return getattr(event_or_zone, "zone", event_or_zone)
+
+
+def event_datetime(moment: datetime | None, event, fmt: str = "medium") -> str:
+    """A UTC moment shown in the event's zone, in the page's language."""
+    if moment is None:
+        return ""
+    return format_datetime(moment, fmt, tzinfo=_zone_of(event), locale=get_locale())
+
+
+def event_date(moment: datetime | None, event, fmt: str = "full") -> str:
+    if moment is None:
+        return ""
+    local = moment.astimezone(_zone_of(event))
+    return format_date(local.date(), fmt, locale=get_locale())
+
+
+def event_time(moment: datetime | None, event, fmt: str = "short") -> str:
+    if moment is None:
+        return ""
+    return format_time(moment, fmt, tzinfo=_zone_of(event), locale=get_locale())
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(event_datetime)
+    app.add_template_filter(event_date)
+    app.add_template_filter(event_time)
+
+    @app.context_processor
+    def inject_globals():
+        return {
+            "labels": labels,
+            "languages": current_app.config["LANGUAGES"],
+            "language_names": labels.LANGUAGE_NAMES,
+            "current_language": str(get_locale()),
+        }
+
+    @app.before_request
+    def remember_language():
+        # ?lang=ru switches the language for the rest of the visit.
+        lang = request.args.get("lang")
+        if lang in current_app.config["LANGUAGES"]:
+            session["lang"] = lang

@@ -1,0 +1,91 @@
+"""Configuration classes, read from the environment.
+
+With no environment at all the app runs on SQLite under ``instance/`` and
+writes outgoing mail as ``.eml`` files into ``instance/outbox/``.
+"""
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _database_url(default: str) -> str:
+    url = os.environ.get("DATABASE_URL", default)
+    # Heroku-style URLs name the scheme "postgres", SQLAlchemy wants the driver.
+    if url.startswith("postgres://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+    elif url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'hybriddesk.sqlite'}")
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+
+    #: Languages offered to participants; the first is the fallback.
+    LANGUAGES = ("en", "ru", "tk")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "app" / "translations")
+    DEFAULT_EVENT_TIMEZONE = "Asia/Ashgabat"
+
+    #: Absolute base of the links put into emails and calendar files.
+    PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+    MAIL_FROM = os.environ.get("MAIL_FROM", "HybridDesk <no-reply@hybriddesk.local>")
+    #: Without SMTP_HOST, mail is written as .eml files into MAIL_FILE_DIR.
+    SMTP_HOST = os.environ.get("SMTP_HOST", "")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "587"))
+    SMTP_USERNAME = os.environ.get("SMTP_USERNAME", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
+    MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "outbox"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+
+    #: Shared storage for rate limits; use redis:// when several processes serve.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per minute")
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None
+
+    #: Minutes before the start when an online participant's join link opens.
+    JOIN_OPENS_MINUTES_BEFORE = int(os.environ.get("JOIN_OPENS_MINUTES_BEFORE", "30"))
+    #: Largest accepted upload for attendance-report imports, in bytes.
+    MAX_CONTENT_LENGTH = 5 * 1024 * 1024
+
+
+class DevelopmentConfig(Config):
+    DEBUG = True
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SECRET_KEY = "testing"
+    SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
+    RATELIMIT_ENABLED = False
+    PUBLIC_BASE_URL = "http://localhost"
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = True
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    def __init__(self) -> None:
+        if not os.environ.get("SECRET_KEY"):
+            raise RuntimeError("SECRET_KEY must be set in production.")
+        self.SECRET_KEY = os.environ["SECRET_KEY"]
+
+
+configs = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}

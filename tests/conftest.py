@@ -1,0 +1,258 @@
+"""Fixtures: the app on SQLite (or PostgreSQL via TEST_DATABASE_URL), clients, factories."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+from app.models import (
+    AgendaItem,
+    Event,
+    EventFormat,
+    EventSite,
+    EventStatus,
+    Mode,
+    OrgKind,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Site,
+    StaffUser,
+)
+from config import TestingConfig, _database_url
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+_SQLITE_DIR = tempfile.mkdtemp(prefix="hybriddesk-test-")
+PASSWORD = "correct horse battery staple"
+
+
+def on_postgres() -> bool:
+    return bool(POSTGRES_URL)
+
+
+requires_postgres = pytest.mark.skipif(
+    not on_postgres(), reason="needs PostgreSQL: set TEST_DATABASE_URL to run it"
+)
+
+
+class Config(TestingConfig):
+    SQLALCHEMY_DATABASE_URI = (
+        _database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{_SQLITE_DIR}/test.sqlite"
+    )
+
+
+@pytest.fixture(scope="session")
+def _schema():
+    """Create the schema once per run; each test then empties the tables."""
+    app = create_app(Config)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as connection:
+        for table in reversed(db.metadata.sorted_tables):
+            connection.execute(table.delete())
+
+
+@pytest.fixture
+def app(_schema, tmp_path: Path):
+    class AppConfig(Config):
+        MAIL_FILE_DIR = str(tmp_path / "outbox")
+
+    app = create_app(AppConfig)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token_from(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    match = _CSRF.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1) or match.group(2)
+
+
+def get_csrf(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return csrf_token_from(response.get_data(as_text=True))
+
+
+class Auth:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = PASSWORD):
+        token = get_csrf(self.client, "/manage/login")
+        return self.client.post(
+            "/manage/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+
+    def logout(self):
+        token = get_csrf(self.client, "/manage/")
+        return self.client.post("/manage/logout", data={"csrf_token": token})
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+# --- factories -------------------------------------------------------------
+
+
+def make_site(slug: str = "ahal", name: str | None = None, **fields) -> Site:
+    site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
+    if site is None:
+        site = Site(
+            slug=slug,
+            name=name or f"{slug.title()} information centre",
+            region=fields.pop("region", slug.title()),
+            address=fields.pop("address", f"1 Main street, {slug.title()}"),
+            **fields,
+        )
+        db.session.add(site)
+        db.session.flush()
+    return site
+
+
+def make_event(
+    slug: str = "seminar",
+    sites: dict[str, int] | None = None,
+    *,
+    starts_in: timedelta = timedelta(days=14),
+    duration: timedelta = timedelta(hours=4),
+    status: EventStatus = EventStatus.PUBLISHED,
+    **fields,
+) -> Event:
+    """An event with sites given as {slug: capacity}; registration open by default."""
+    start = datetime.now(UTC).replace(microsecond=0) + starts_in
+    event = Event(
+        slug=slug,
+        title=fields.pop("title", "The Constitution of Turkmenistan: human rights"),
+        description=fields.pop("description", "A hybrid seminar."),
+        starts_at=start,
+        ends_at=start + duration,
+        timezone=fields.pop("timezone", "Asia/Ashgabat"),
+        format=fields.pop("format", EventFormat.HYBRID),
+        meeting_url=fields.pop("meeting_url", "https://meet.example.org/seminar"),
+        status=status,
+        organizer_name=fields.pop("organizer_name", "UNDP Turkmenistan"),
+        organizer_email=fields.pop("organizer_email", "organizer@example.org"),
+        **fields,
+    )
+    for position, (site_slug, capacity) in enumerate((sites or {"ashgabat": 50, "ahal": 10}).items()):
+        event.event_sites.append(
+            EventSite(site=make_site(site_slug), capacity=capacity, position=position)
+        )
+    event.agenda_items.append(
+        AgendaItem(
+            title="Opening",
+            speakers="UNDP Resident Representative",
+            starts_at=start,
+            ends_at=start + timedelta(minutes=30),
+        )
+    )
+    db.session.add(event)
+    db.session.commit()
+    return event
+
+
+def make_registration(
+    event: Event,
+    *,
+    name: str = "Aýna Orazowa",
+    email: str | None = None,
+    site: str | None = "ahal",
+    status: RegistrationStatus = RegistrationStatus.CONFIRMED,
+    **fields,
+) -> Registration:
+    """A registration written directly, bypassing capacity rules (for test set-up)."""
+    site_obj = make_site(site) if site else None
+    registration = Registration(
+        event=event,
+        name=name,
+        email=(email or f"{re.sub(r'[^a-z]', '', name.lower()) or 'person'}@example.org").lower(),
+        organization=fields.pop("organization", "Institute of State, Law and Democracy"),
+        position=fields.pop("position", "Researcher"),
+        org_kind=fields.pop("org_kind", OrgKind.STATE),
+        language=fields.pop("language", "en"),
+        mode=Mode.IN_PERSON if site_obj else Mode.ONLINE,
+        site_id=site_obj.id if site_obj else None,
+        status=status,
+        consent_at=datetime.now(UTC),
+        **fields,
+    )
+    db.session.add(registration)
+    db.session.commit()
+    return registration
+
+
+def make_staff(
+    email: str = "organizer@example.org",
+    role: Role = Role.ORGANIZER,
+    sites: tuple[str, ...] = (),
+    password: str = PASSWORD,
+) -> StaffUser:
+    user = StaffUser(email=email, name=email.split("@")[0].title(), role=role)
+    user.set_password(password)
+    user.sites = [make_site(slug) for slug in sites]
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+class QueryCounter:
+    """Counts the SQL statements run inside a ``with`` block."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements: list[str] = []
+
+    def _count(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(self.engine, "before_cursor_execute", self._count)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    return lambda: QueryCounter(db.engine)
