@@ -34,9 +34,11 @@ limiter = Limiter(key_func=get_remote_address)
 
 def select_locale() -> str:
     """The language asked for in the session, else the browser's best match."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return languages[0]
     chosen = session.get("lang")
     if chosen in languages:
         return chosen

@@ -47,6 +47,8 @@ class Config(TestingConfig):
     SQLALCHEMY_DATABASE_URI = (
         _database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{_SQLITE_DIR}/test.sqlite"
     )
+    # Room for the concurrency tests' threads, each holding a connection.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 32, "max_overflow": 8} if POSTGRES_URL else {}
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +93,7 @@ def runner(app):
     return app.test_cli_runner()
 
 
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 
 
 def csrf_token_from(html: str) -> str:

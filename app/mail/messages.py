@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, render_template, url_for
+from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.mail.outbox import Attachment, CalendarPart, build_message, enqueue
 from app.models import Registration
+from app.urls import public_url
 
 
 def personal_url(registration: Registration, endpoint: str = "registrations.manage") -> str:
     """An absolute link for emails and calendar files, from PUBLIC_BASE_URL."""
-    path = url_for(endpoint, token=registration.manage_token)
-    return current_app.config["PUBLIC_BASE_URL"].rstrip("/") + path
+    return public_url(endpoint, token=registration.manage_token)
 
 
 def _subjects(title: str) -> dict[str, str]:

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
 
 from app import labels
@@ -9,7 +10,7 @@ from app.models import Event, Gender, OrgKind
 ONLINE = "online"
 
 
-def participation_choices(event: Event, seats: dict[int, int]) -> list[tuple[str, str]]:
+def participation_choices(event: Event, seats: dict[int, int]) -> list[SelectChoice]:
     """One choice per site taking part (noting a full one), plus online."""
     choices = []
     if event.allows_in_person:
@@ -17,9 +18,9 @@ def participation_choices(event: Event, seats: dict[int, int]) -> list[tuple[str
             label = es.site.name
             if not seats.get(es.site_id):
                 label = _l("%(site)s (full: waiting list)", site=es.site.name)
-            choices.append((es.site.slug, label))
+            choices.append(SelectChoice(es.site.slug, label))
     if event.allows_online:
-        choices.append((ONLINE, _l("Online, from anywhere")))
+        choices.append(SelectChoice(ONLINE, _l("Online, from anywhere")))
     return choices
 
 
@@ -47,13 +48,13 @@ class RegistrationForm(ParticipationForm):
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
     org_kind = SelectField(
         _l("Kind of organisation"),
-        choices=[(kind.value, label) for kind, label in labels.ORG_KIND.items()],
+        choices=[SelectChoice(kind.value, label) for kind, label in labels.ORG_KIND.items()],
         validators=[DataRequired()],
     )
     gender = SelectField(
         _l("Gender (optional, only for statistics)"),
-        choices=[("", _l("Prefer not to say"))]
-        + [(g.value, label) for g, label in labels.GENDER.items()],
+        choices=[SelectChoice("", _l("Prefer not to say"))]
+        + [SelectChoice(g.value, label) for g, label in labels.GENDER.items()],
         validators=[Optional()],
     )
     language = SelectField(_l("Preferred language"), choices=[], validators=[DataRequired()])
@@ -64,7 +65,7 @@ class RegistrationForm(ParticipationForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.language.choices = list(labels.LANGUAGE_NAMES.items())
+        self.language.choices = [SelectChoice(c, n) for c, n in labels.LANGUAGE_NAMES.items()]
 
     @property
     def gender_value(self) -> Gender | None:
