@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.extensions import db
@@ -84,6 +85,25 @@ def _demo_password(env_name: str) -> tuple[str, bool]:
     return (value, True) if value else (secrets.token_urlsafe(9), False)
 
 
+def _demo_logins_file() -> Path:
+    return Path(current_app.instance_path) / "demo-logins.txt"
+
+
+def _saved_demo_passwords() -> dict[str, str]:
+    """Demo passwords generated earlier, so a second seed can print them again."""
+    path = _demo_logins_file()
+    if not path.exists():
+        return {}
+    lines = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
+    return {parts[0]: parts[2] for parts in lines if len(parts) == 3}
+
+
+def _save_demo_passwords(logins: list[tuple[str, str, str]]) -> None:
+    path = _demo_logins_file()
+    path.write_text("".join(f"{e} {r} {p}\n" for e, r, p in logins), encoding="utf-8")
+    path.chmod(0o600)
+
+
 def seed_demo() -> list[tuple[str, str, str]]:
     """Create or refresh the demo seminar; returns (email, role, password) lines to print."""
     sites = {}
@@ -132,6 +152,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
             )
 
     logins = []
+    saved = _saved_demo_passwords()
     staff = [("admin@example.org", Role.ADMIN, ()), ("organizer@example.org", Role.ORGANIZER, ())]
     staff += [(f"{slug}@example.org", Role.COORDINATOR, (slug,)) for slug, *_ in DEMO_SITES[1:]]
     for email, role, site_slugs in staff:
@@ -142,15 +163,15 @@ def seed_demo() -> list[tuple[str, str, str]]:
             user = StaffUser(email=email, name=email.split("@")[0].title(), role=role)
             db.session.add(user)
             user.set_password(password)
-            logins.append((email, role.value, password))
         elif from_env:
             user.set_password(password)
-            logins.append((email, role.value, password))
         else:
-            # Keep the password already given out; it was printed the first time.
-            logins.append((email, role.value, "(unchanged)"))
+            # Keep the password given out the first time.
+            password = saved.get(email, "(unchanged)")
         user.role = role
         user.sites = [sites[s] for s in site_slugs]
+        logins.append((email, role.value, password))
+    _save_demo_passwords(logins)
     db.session.commit()
     return logins
 
