@@ -30,7 +30,18 @@ def create_app(config_class=None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_security_headers(app)
     return app
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def set_headers(response):
+        # Personal links carry secrets: never send them to other sites as a referrer.
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
 
 
 def register_extensions(app: Flask) -> None:
