@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
 
@@ -24,6 +25,10 @@ def create_app(config_class=None) -> Flask:
         config_class = configs[os.environ.get("FLASK_CONFIG", "development")]
     app.config.from_object(config_class() if isinstance(config_class, type) else config_class)
     Path(app.instance_path).mkdir(exist_ok=True)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: take the client address and scheme from its headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     register_extensions(app)
     register_blueprints(app)
