@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from email.utils import make_msgid, parseaddr
+
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.badges.qr import qr_png
+from app.badges.services import badge_refusal
+from app.events.ical import Method, invite_method, registration_to_ical
 from app.mail.outbox import Attachment, CalendarPart, build_message, enqueue
 from app.models import Registration
 from app.urls import public_url
@@ -28,11 +33,52 @@ def _subjects(title: str) -> dict[str, str]:
     }
 
 
+#: Messages that carry the current invite (or its cancellation, if it no longer holds).
+INVITE_KINDS = frozenset({"confirmation", "promoted", "updated"})
+#: Messages that withdraw the invite.
+CANCEL_KINDS = frozenset({"cancelled", "event_cancelled"})
+
+
+def _badge_content_id() -> str:
+    return make_msgid(idstring="badge", domain="hybriddesk.local")[1:-1]
+
+
 def invite_parts(
     registration: Registration, kind: str
 ) -> tuple[CalendarPart | None, list[Attachment]]:
-    """The calendar part and attachments that go with a message of this kind."""
-    return None, []
+    """The calendar part and attachments that go with a message of this kind.
+
+    Confirmations, promotions and updates carry METHOD:REQUEST, plus the QR
+    badge inline for people who come in person; cancellations carry
+    METHOD:CANCEL. Waitlist notices and re-sent links carry no invite.
+    """
+    if kind in CANCEL_KINDS:
+        method = Method.CANCEL
+    elif kind in INVITE_KINDS:
+        method = invite_method(registration)
+    else:
+        method = None
+    if method is None:
+        return None, []
+    base_url = current_app.config["PUBLIC_BASE_URL"]
+    ics = registration_to_ical(
+        registration,
+        method,
+        base_url,
+        organizer_email=parseaddr(current_app.config["MAIL_FROM"])[1],
+    )
+    attachments = []
+    if method == Method.REQUEST and badge_refusal(registration) is None:
+        attachments.append(
+            Attachment(
+                filename="badge.png",
+                content=qr_png(registration.badge_code),
+                maintype="image",
+                subtype="png",
+                content_id=_badge_content_id(),
+            )
+        )
+    return CalendarPart(ics=ics, method=str(method)), attachments
 
 
 def notify_registration(registration: Registration, kind: str) -> None:

@@ -52,10 +52,19 @@ def build_message(
     calendar: CalendarPart | None = None,
     attachments: Iterable[Attachment] = (),
 ) -> EmailMessage:
-    """Compose the MIME message.
+    """Compose the MIME message, in the shape Outlook and Gmail accept as an invite.
 
-    The body is multipart/alternative: text, then HTML, then the calendar part
-    last, as Outlook expects. Attachments go beside it in multipart/mixed.
+    ::
+
+        multipart/mixed                      (only when there are files)
+          multipart/alternative
+            text/plain
+            text/html, or multipart/related: text/html + its inline images
+            text/calendar; charset=UTF-8; method=...   (last, base64)
+          invite.ics (application/ics), other attachments
+
+    The calendar part is passed on byte for byte, so its CRLF line ends and
+    folding survive; its ``method`` parameter equals the METHOD inside.
     """
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
@@ -64,27 +73,38 @@ def build_message(
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="hybriddesk.local")
     message.set_content(text, charset="utf-8")
+    attachments = list(attachments)
+    inline = [item for item in attachments if item.content_id and html is not None]
+    files = [item for item in attachments if item not in inline]
     if html is not None:
         message.add_alternative(html, subtype="html", charset="utf-8")
-    if calendar is not None:
-        message.add_alternative(
-            calendar.ics.decode("utf-8"),
-            subtype="calendar",
-            charset="utf-8",
-            params={"method": calendar.method},
-        )
-    attachments = list(attachments)
-    if attachments:
-        message.make_mixed()
-        for item in attachments:
-            message.add_attachment(
+        html_part = message.get_payload()[-1]
+        for item in inline:
+            html_part.add_related(
                 item.content,
                 maintype=item.maintype,
                 subtype=item.subtype,
                 filename=item.filename,
-                disposition="inline" if item.content_id else "attachment",
-                cid=f"<{item.content_id}>" if item.content_id else None,
+                disposition="inline",
+                cid=f"<{item.content_id}>",
             )
+    if calendar is not None:
+        message.add_alternative(
+            calendar.ics,
+            maintype="text",
+            subtype="calendar",
+            cte="base64",
+            params={"charset": "UTF-8", "method": calendar.method},
+        )
+        # A copy as a file, for mail programs that do not read the part above.
+        files.insert(0, Attachment("invite.ics", calendar.ics, "application", "ics"))
+    for item in files:
+        message.add_attachment(
+            item.content,
+            maintype=item.maintype,
+            subtype=item.subtype,
+            filename=item.filename,
+        )
     return message
 
 
