@@ -33,7 +33,17 @@ def event_time(moment: datetime | None, event, fmt: str = "short") -> str:
     return format_time(moment, fmt, tzinfo=_zone_of(event), locale=get_locale())
 
 
+def event_span(event) -> str:
+    """When an event happens, in its own zone: "Saturday, 12 December 2026, 10:00–13:30 (Asia/Ashgabat)"."""
+    start = event_date(event.starts_at, event)
+    times = f"{event_time(event.starts_at, event)}–{event_time(event.ends_at, event)}"
+    if event.local(event.starts_at).date() != event.local(event.ends_at).date():
+        times = f"{event_time(event.starts_at, event)} – {event_datetime(event.ends_at, event, 'medium')}"
+    return f"{start}, {times} ({event.timezone})"
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(event_span)
     app.add_template_filter(event_datetime)
     app.add_template_filter(event_date)
     app.add_template_filter(event_time)
