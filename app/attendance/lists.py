@@ -1,0 +1,292 @@
+"""The rows behind the attendance and registration downloads, one query each.
+
+Each person's live site admission, online join and online report are joined
+in (the partial unique indexes guarantee at most one of each), so a list of
+10,000 people is one streamed query, not 10,000.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from app.attendance.services import live_admission
+from app.extensions import db
+from app.models import (
+    CheckIn,
+    CheckInMethod,
+    CheckInResult,
+    Event,
+    Gender,
+    Mode,
+    OrgKind,
+    Registration,
+    RegistrationStatus,
+    Site,
+)
+from app.text import fold_for_search
+
+#: Rows fetched from the database at a time while streaming.
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class AttendanceRow:
+    registration_id: int
+    name: str
+    organization: str
+    position: str
+    org_kind: OrgKind
+    gender: Gender | None
+    email: str
+    phone: str
+    mode: Mode
+    status: RegistrationStatus
+    registered_site: str
+    #: Where the person attended: a site's name, or "" for online or not at all.
+    attended_site: str
+    attended_site_id: int | None
+    #: The first moment they were admitted at a site or joined online.
+    first_checkin: datetime | None
+    method: CheckInMethod | None
+    online_minutes: int | None
+    attended_online: bool
+
+    @property
+    def attended(self) -> bool:
+        return self.attended_site_id is not None or self.attended_online
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    name: str
+    email: str
+    phone: str
+    organization: str
+    position: str
+    org_kind: OrgKind
+    gender: Gender | None
+    language: str
+    mode: Mode
+    site: str
+    status: RegistrationStatus
+    registered_at: datetime
+    cancelled_at: datetime | None
+
+
+def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[AttendanceRow]:
+    """Everyone registered (and anyone admitted after cancelling), sorted by name, streamed.
+
+    With ``site_ids``: people registered for those sites or admitted there.
+    """
+    admission = aliased(CheckIn)
+    joined = aliased(CheckIn)
+    report = aliased(CheckIn)
+    registered_site = aliased(Site)
+    admission_site = aliased(Site)
+    query = (
+        sa.select(
+            Registration.id,
+            Registration.name,
+            Registration.organization,
+            Registration.position,
+            Registration.org_kind,
+            Registration.gender,
+            Registration.email,
+            Registration.phone,
+            Registration.mode,
+            Registration.status,
+            registered_site.name,
+            admission_site.name,
+            admission.site_id,
+            admission.scanned_at,
+            admission.method,
+            joined.scanned_at,
+            report.scanned_at,
+            report.result,
+            report.online_minutes,
+        )
+        .outerjoin(registered_site, registered_site.id == Registration.site_id)
+        .outerjoin(
+            admission,
+            sa.and_(
+                admission.registration_id == Registration.id,
+                admission.site_id.is_not(None),
+                live_admission(admission),
+            ),
+        )
+        .outerjoin(admission_site, admission_site.id == admission.site_id)
+        .outerjoin(
+            joined,
+            sa.and_(
+                joined.registration_id == Registration.id,
+                joined.site_id.is_(None),
+                joined.method == CheckInMethod.ONLINE_JOIN,
+                live_admission(joined),
+            ),
+        )
+        .outerjoin(
+            report,
+            sa.and_(
+                report.registration_id == Registration.id,
+                report.site_id.is_(None),
+                report.method == CheckInMethod.ONLINE_REPORT,
+                report.annulled_at.is_(None),
+            ),
+        )
+        .where(Registration.event_id == event.id)
+        .where(
+            sa.or_(
+                Registration.status != RegistrationStatus.CANCELLED,
+                admission.id.is_not(None),
+                joined.id.is_not(None),
+            )
+        )
+        .order_by(Registration.search_text, Registration.id)
+    )
+    if site_ids is not None:
+        query = query.where(
+            sa.or_(Registration.site_id.in_(site_ids), admission.site_id.in_(site_ids))
+        )
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        (rid, name, organization, position, org_kind, gender, email, phone, mode, status,
+         registered_name, admission_name, admission_site_id, admitted_at, admitted_method,
+         joined_at, report_at, report_result, minutes) = row
+        reported = report_result == CheckInResult.ADMITTED
+        first, method = admitted_at, admitted_method
+        if first is None:
+            online = [(t, m) for t, m in ((joined_at, CheckInMethod.ONLINE_JOIN),
+                                          (report_at if reported else None,
+                                           CheckInMethod.ONLINE_REPORT)) if t is not None]
+            if online:
+                first, method = min(online)
+        yield AttendanceRow(
+            registration_id=rid,
+            name=name,
+            organization=organization,
+            position=position,
+            org_kind=org_kind,
+            gender=gender,
+            email=email,
+            phone=phone,
+            mode=mode,
+            status=status,
+            registered_site=registered_name or "",
+            attended_site=admission_name or "",
+            attended_site_id=admission_site_id,
+            first_checkin=first,
+            method=method,
+            online_minutes=minutes,
+            attended_online=joined_at is not None or reported,
+        )
+
+
+@dataclass(frozen=True)
+class SigninRow:
+    name: str
+    organization: str
+    position: str
+    arrived_at: datetime | None
+
+
+@dataclass(frozen=True)
+class SigninSection:
+    site_name: str
+    rows: list[SigninRow]
+
+
+def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[SigninSection]:
+    """One section per site: confirmed for it or admitted at it, sorted by name.
+
+    One query for all sites; rows are sorted in Python by folded name so that
+    Turkmen and Cyrillic names sort the same on SQLite and PostgreSQL.
+    """
+    admission = aliased(CheckIn)
+    event_sites = [
+        es for es in event.event_sites if site_ids is None or es.site_id in site_ids
+    ]
+    wanted = {es.site_id for es in event_sites}
+    rows = db.session.execute(
+        sa.select(
+            Registration.name,
+            Registration.organization,
+            Registration.position,
+            Registration.site_id,
+            Registration.status,
+            admission.site_id,
+            admission.scanned_at,
+        )
+        .outerjoin(
+            admission,
+            sa.and_(
+                admission.registration_id == Registration.id,
+                admission.site_id.is_not(None),
+                live_admission(admission),
+            ),
+        )
+        .where(Registration.event_id == event.id)
+        .where(
+            sa.or_(
+                sa.and_(
+                    Registration.site_id.in_(wanted),
+                    Registration.status == RegistrationStatus.CONFIRMED,
+                ),
+                admission.site_id.in_(wanted),
+            )
+        )
+        .execution_options(yield_per=BATCH)
+    )
+    per_site: dict[int, list[tuple[str, SigninRow]]] = {site_id: [] for site_id in wanted}
+    for name, organization, position, site_id, status, admitted_site, admitted_at in rows:
+        key = fold_for_search(name) + "\x00" + name
+        if admitted_site in per_site:
+            per_site[admitted_site].append(
+                (key, SigninRow(name, organization, position, admitted_at))
+            )
+        # Someone admitted at another site has arrived; they will not sign here.
+        if site_id in per_site and admitted_site is None and status == RegistrationStatus.CONFIRMED:
+            per_site[site_id].append((key, SigninRow(name, organization, position, None)))
+    return [
+        SigninSection(es.site.name, [row for _, row in sorted(per_site[es.site_id],
+                                                            key=lambda item: item[0])])
+        for es in event_sites
+    ]
+
+
+def registration_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[RegistrationRow]:
+    """Every registration with its status, sorted by name, streamed."""
+    query = (
+        sa.select(
+            Registration.name,
+            Registration.email,
+            Registration.phone,
+            Registration.organization,
+            Registration.position,
+            Registration.org_kind,
+            Registration.gender,
+            Registration.language,
+            Registration.mode,
+            Site.name,
+            Registration.status,
+            Registration.created_at,
+            Registration.cancelled_at,
+        )
+        .outerjoin(Site, Site.id == Registration.site_id)
+        .where(Registration.event_id == event.id)
+        .order_by(Registration.search_text, Registration.id)
+    )
+    if site_ids is not None:
+        query = query.where(Registration.site_id.in_(site_ids))
+    for row in db.session.execute(query.execution_options(yield_per=BATCH)):
+        (name, email, phone, organization, position, org_kind, gender, language, mode,
+         site_name, status, created_at, cancelled_at) = row
+        yield RegistrationRow(
+            name=name, email=email, phone=phone, organization=organization, position=position,
+            org_kind=org_kind, gender=gender, language=language, mode=mode,
+            site=site_name or "", status=status, registered_at=created_at,
+            cancelled_at=cancelled_at,
+        )

@@ -1,0 +1,209 @@
+"""The attendance report an organiser pastes into a donor report.
+
+Registered versus attended by site, mode, kind of organisation and gender, the
+attendance rate, and refused check-ins by reason. Two aggregate queries.
+
+"Registered" means confirmed, plus anyone who attended whatever their status
+(a waitlisted person let in at the door still took part). Each person who
+attended is counted once: at the site where they were admitted, or online
+when they joined online or an imported report shows them above the threshold.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+from sqlalchemy.orm import aliased
+
+from app import labels
+from app.attendance.services import live_admission
+from app.extensions import db
+from app.models import (
+    CheckIn,
+    CheckInMethod,
+    CheckInResult,
+    Event,
+    Gender,
+    Mode,
+    Registration,
+    RegistrationStatus,
+    Site,
+)
+
+
+@dataclass
+class ReportLine:
+    label: str
+    registered: int = 0
+    attended: int = 0
+
+    @property
+    def rate(self) -> float | None:
+        """Attended as a share of registered; None when nobody registered."""
+        return self.attended / self.registered if self.registered else None
+
+    @property
+    def rate_text(self) -> str:
+        return "–" if self.rate is None else f"{self.rate:.0%}"
+
+
+@dataclass
+class RefusalLine:
+    reason: str
+    where: str
+    count: int
+
+
+@dataclass
+class AttendanceReport:
+    by_site: list[ReportLine] = field(default_factory=list)
+    by_mode: list[ReportLine] = field(default_factory=list)
+    by_org_kind: list[ReportLine] = field(default_factory=list)
+    by_gender: list[ReportLine] = field(default_factory=list)
+    total: ReportLine = field(default_factory=lambda: ReportLine(""))
+    refused: list[RefusalLine] = field(default_factory=list)
+
+    def tables(self) -> list[tuple[str, list[ReportLine]]]:
+        return [
+            (_("By site"), self.by_site),
+            (_("By mode"), self.by_mode),
+            (_("By kind of organisation"), self.by_org_kind),
+            (_("By gender"), self.by_gender),
+        ]
+
+
+def attendance_report(event: Event) -> AttendanceReport:
+    """Build the report for an event with two aggregate queries."""
+    admission = aliased(CheckIn)
+    online = aliased(CheckIn)
+    online_attended = (
+        sa.exists()
+        .where(
+            online.registration_id == Registration.id,
+            online.site_id.is_(None),
+            live_admission(online),
+        )
+        .label("online_attended")
+    )
+    rows = db.session.execute(
+        sa.select(
+            Registration.mode,
+            Registration.site_id,
+            Registration.org_kind,
+            Registration.gender,
+            Registration.status,
+            admission.site_id,
+            online_attended,
+            sa.func.count(Registration.id),
+        )
+        .outerjoin(
+            admission,
+            sa.and_(
+                admission.registration_id == Registration.id,
+                admission.site_id.is_not(None),
+                live_admission(admission),
+            ),
+        )
+        .where(Registration.event_id == event.id)
+        .group_by(
+            Registration.mode,
+            Registration.site_id,
+            Registration.org_kind,
+            Registration.gender,
+            Registration.status,
+            admission.site_id,
+            online_attended,
+        )
+    ).all()
+
+    site_names = {es.site_id: es.site.name for es in event.event_sites}
+    online_label = str(labels.MODE[Mode.ONLINE])
+    by_site = {site_id: ReportLine(name) for site_id, name in site_names.items()}
+    by_site_online = ReportLine(online_label)
+    by_mode = {mode: ReportLine(str(label)) for mode, label in labels.MODE.items()}
+    by_kind = {kind: ReportLine(str(label)) for kind, label in labels.ORG_KIND.items()}
+    by_gender: dict[Gender | None, ReportLine] = {
+        gender: ReportLine(str(label)) for gender, label in labels.GENDER.items()
+    }
+    by_gender[None] = ReportLine(_("Not stated"))
+    total = ReportLine(_("All participants"))
+
+    for mode, site_id, org_kind, gender, status, admitted_site, was_online, count in rows:
+        attended = admitted_site is not None or bool(was_online)
+        if status != RegistrationStatus.CONFIRMED and not attended:
+            continue
+        home = by_site_online if mode == Mode.ONLINE else by_site.get(site_id)
+        if home is not None:
+            home.registered += count
+        # By site, attendance is counted where it happened, not where they registered.
+        if admitted_site is not None:
+            where = by_site.setdefault(
+                admitted_site, ReportLine(site_names.get(admitted_site, "?"))
+            )
+            where.attended += count
+        elif attended:
+            by_site_online.attended += count
+        for line in (by_mode[mode], by_kind[org_kind], by_gender[gender], total):
+            line.registered += count
+            if attended:
+                line.attended += count
+
+    report = AttendanceReport(
+        by_site=[*by_site.values(), by_site_online],
+        by_mode=list(by_mode.values()),
+        by_org_kind=[line for line in by_kind.values() if line.registered or line.attended],
+        by_gender=[line for line in by_gender.values() if line.registered or line.attended],
+        total=total,
+    )
+    report.refused = refused_checkins(event)
+    return report
+
+
+def refused_checkins(event: Event) -> list[RefusalLine]:
+    """Refused check-in attempts grouped by reason and place, most frequent first."""
+    rows = db.session.execute(
+        sa.select(CheckIn.reason, CheckIn.method, Site.name, sa.func.count(CheckIn.id))
+        .outerjoin(Site, Site.id == CheckIn.site_id)
+        .where(
+            CheckIn.event_id == event.id,
+            CheckIn.result == CheckInResult.REFUSED,
+            CheckIn.annulled_at.is_(None),
+        )
+        .group_by(CheckIn.reason, CheckIn.method, Site.name)
+    ).all()
+    lines = []
+    for reason, method, site_name, count in rows:
+        if reason is not None:
+            text = str(labels.REFUSAL_REASON[reason])
+        elif method == CheckInMethod.ONLINE_REPORT:
+            text = _("Online time below the threshold")
+        else:
+            text = _("Refused")
+        lines.append(RefusalLine(text, site_name or str(labels.MODE[Mode.ONLINE]), count))
+    lines.sort(key=lambda line: (-line.count, line.reason, line.where))
+    return lines
+
+
+def report_csv(event_title: str, report: AttendanceReport) -> bytes:
+    """The report as a CSV file (UTF-8 with a BOM), one block per table."""
+    from app.attendance.exports import neutralise
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([neutralise(event_title)])
+    writer.writerow([])
+    for title, lines in [*report.tables(), (_("Total"), [report.total])]:
+        writer.writerow([title, _("Registered"), _("Attended"), _("Attendance rate")])
+        for line in lines:
+            writer.writerow([neutralise(line.label), line.registered, line.attended,
+                             line.rate_text])
+        writer.writerow([])
+    writer.writerow([_("Refused check-ins"), _("Where"), _("Count")])
+    for refusal in report.refused:
+        writer.writerow([neutralise(refusal.reason), neutralise(refusal.where), refusal.count])
+    return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
+
