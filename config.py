@@ -61,6 +61,8 @@ class Config:
 
     #: Minutes before the start when an online participant's join link opens.
     JOIN_OPENS_MINUTES_BEFORE = int(os.environ.get("JOIN_OPENS_MINUTES_BEFORE", "30"))
+    #: How often the live attendance dashboard refreshes itself, in milliseconds.
+    DASHBOARD_REFRESH_MS = int(os.environ.get("DASHBOARD_REFRESH_MS", "5000"))
     #: Largest accepted upload for attendance-report imports, in bytes.
     MAX_CONTENT_LENGTH = 5 * 1024 * 1024
 
