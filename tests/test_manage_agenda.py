@@ -1,0 +1,172 @@
+"""The agenda: list, add, edit and delete items, with times in the event's zone."""
+
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import AgendaItem, Role
+from tests.conftest import get_csrf, make_event, make_staff
+
+
+def post_form(client, url, data, page=None):
+    """Post a form the way a browser would: with the CSRF token of its page."""
+    token = get_csrf(client, page or url)
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+@pytest.fixture
+def organizer(auth):
+    make_staff("organizer@example.org", Role.ORGANIZER)
+    auth.login("organizer@example.org")
+
+
+def items(event) -> list[AgendaItem]:
+    return list(
+        db.session.scalars(
+            sa.select(AgendaItem)
+            .where(AgendaItem.event_id == event.id)
+            .order_by(AgendaItem.starts_at)
+        )
+    )
+
+
+def test_add_edit_and_delete_an_item(client, organizer):
+    event = make_event("seminar")
+    assert len(items(event)) == 1  # the factory's opening
+
+    response = post_form(
+        client,
+        "/manage/events/seminar/agenda",
+        {
+            "title": "Digitalisation in public administration",
+            "speakers": "UNDP experts\n\n  Institute of State, Law and Democracy  \n",
+            "starts_at": "2031-03-10T11:00",
+            "ends_at": "2031-03-10T11:45",
+        },
+    )
+    assert response.status_code == 302
+    item = next(i for i in items(event) if i.title.startswith("Digitalisation"))
+    # 11:00 in Ashgabat (UTC+5) is 06:00 UTC.
+    assert item.starts_at == datetime(2031, 3, 10, 6, 0, tzinfo=UTC)
+    assert item.ends_at == datetime(2031, 3, 10, 6, 45, tzinfo=UTC)
+    assert item.speakers == "UNDP experts\nInstitute of State, Law and Democracy"
+    page = client.get("/manage/events/seminar/agenda").get_data(as_text=True)
+    assert "Digitalisation in public administration" in page
+    assert "UNDP experts<br>Institute of State, Law and Democracy" in page
+
+    url = f"/manage/events/seminar/agenda/{item.id}/edit"
+    assert 'value="2031-03-10T11:00"' in client.get(url).get_data(as_text=True)
+    response = post_form(
+        client,
+        url,
+        {
+            "title": "Digital reform",
+            "speakers": "UNDP experts",
+            "starts_at": "2031-03-10T12:00",
+            "ends_at": "2031-03-10T12:30",
+        },
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    item = db.session.get(AgendaItem, item.id)
+    assert item.title == "Digital reform"
+    assert item.starts_at == datetime(2031, 3, 10, 7, 0, tzinfo=UTC)
+
+    response = post_form(
+        client,
+        f"/manage/events/seminar/agenda/{item.id}/delete",
+        {},
+        page="/manage/events/seminar/agenda",
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(AgendaItem, item.id) is None
+    assert len(items(event)) == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"ends_at": "2031-03-10T10:30"}, "ends_at", "The end must be after the start."),
+        ({"ends_at": "2031-03-10T11:00"}, "ends_at", "The end must be after the start."),
+        ({"title": ""}, "title", "This field is required."),
+        ({"title": "T" * 301}, "title", "longer than 300"),
+        ({"starts_at": "31/12/2031"}, "starts_at", "Enter a date and time."),
+        ({"ends_at": ""}, "ends_at", "This field is required."),
+    ],
+)
+def test_bad_item_is_a_field_error_and_writes_nothing(client, organizer, data, field, message):
+    event = make_event("seminar")
+    form = {
+        "title": "Panel",
+        "speakers": "",
+        "starts_at": "2031-03-10T11:00",
+        "ends_at": "2031-03-10T12:00",
+        **data,
+    }
+    response = post_form(client, "/manage/events/seminar/agenda", form)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in html
+    assert message in html
+    assert len(items(event)) == 1
+
+
+def test_bad_edit_changes_nothing(client, organizer):
+    event = make_event("seminar")
+    item = items(event)[0]
+    before = (item.title, item.starts_at, item.ends_at)
+    url = f"/manage/events/seminar/agenda/{item.id}/edit"
+    response = post_form(
+        client,
+        url,
+        {
+            "title": "Changed",
+            "speakers": "",
+            "starts_at": "2031-03-10T12:00",
+            "ends_at": "2031-03-10T11:00",
+        },
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    item = db.session.get(AgendaItem, item.id)
+    assert (item.title, item.starts_at, item.ends_at) == before
+
+
+def test_items_of_another_event_are_404(client, organizer):
+    make_event("seminar")
+    other = make_event("training")
+    foreign = items(other)[0]
+    assert client.get(f"/manage/events/seminar/agenda/{foreign.id}/edit").status_code == 404
+    response = post_form(
+        client,
+        f"/manage/events/seminar/agenda/{foreign.id}/delete",
+        {},
+        page="/manage/events/seminar/agenda",
+    )
+    assert response.status_code == 404
+    assert db.session.get(AgendaItem, foreign.id) is not None
+
+
+def test_delete_with_bad_csrf_is_400(client, organizer):
+    event = make_event("seminar")
+    item = items(event)[0]
+    response = client.post(
+        f"/manage/events/seminar/agenda/{item.id}/delete", data={"csrf_token": "forged"}
+    )
+    assert response.status_code == 400
+    assert len(items(event)) == 1
+
+
+def test_html_in_titles_and_speakers_is_escaped(client, organizer):
+    event = make_event("seminar")
+    item = items(event)[0]
+    item.title = "<b>Opening</b>"
+    item.speakers = "<img src=x onerror=alert(1)>"
+    db.session.commit()
+    html = client.get("/manage/events/seminar/agenda").get_data(as_text=True)
+    assert "<b>Opening</b>" not in html
+    assert "&lt;b&gt;Opening&lt;/b&gt;" in html
+    assert "<img src=x" not in html
