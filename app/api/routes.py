@@ -1,5 +1,349 @@
-"""The JSON API under /api/v1, for scanners and scripts."""
+"""The JSON API under /api/v1, for scanners and scripts.
 
-from flask import Blueprint
+Every answer is JSON, errors included: ``{"status": "error", "reason": ...,
+"message": ...}`` with a 4xx status. The contract is described by
+``GET /api/v1/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from email_validator import EmailNotValidError, validate_email
+from flask import Blueprint, current_app, jsonify, request
+from flask_babel import gettext as _
+
+from app.api.auth import api_user, authenticate
+from app.api.openapi import openapi_spec
+from app.api.serializers import (
+    checkin_to_dict,
+    entry_to_dict,
+    manage_url,
+    outcome_status,
+    outcome_to_dict,
+    registration_to_dict,
+    roster_to_dict,
+)
+from app.attendance.services import site_attendance
+from app.auth.access import allowed_site_ids, can_access_site
+from app.checkin.services import (
+    CheckinError,
+    admit_checkin,
+    event_and_site,
+    register_walk_in,
+    search_registrations,
+    site_roster,
+    staff_register,
+    undo_checkin,
+)
+from app.extensions import db
+from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
+from app.registrations.services import RegistrationInput
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.before_request(authenticate)
+
+#: A device-generated id: a UUID, or anything of that shape and size.
+CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+SEARCH_LIMIT = 20
+
+
+class ApiError(Exception):
+    """An answer other than success, sent as a JSON body."""
+
+    def __init__(self, status: int, reason: str, message: str, **extra):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.extra = extra
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    db.session.rollback()
+    body = {"status": "error", "reason": error.reason, "message": error.message, **error.extra}
+    return jsonify(body), error.status
+
+
+@bp.errorhandler(CheckinError)
+def _checkin_error(error: CheckinError):
+    db.session.rollback()
+    return jsonify(status="error", reason=error.reason, message=error.message), error.status
+
+
+# --- request parsing ---------------------------------------------------------
+
+
+def _json_body() -> dict:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(422, "invalid", _("Send a JSON object as the request body."))
+    return body
+
+
+def _string(body: dict, name: str, *, required: bool = False, max_length: int = 200) -> str:
+    value = body.get(name)
+    if value is None or value == "":
+        if required:
+            raise ApiError(422, "invalid", _("%(field)s is required.", field=name), field=name)
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid", _("%(field)s must be a string.", field=name), field=name)
+    value = value.strip()
+    if required and not value:
+        raise ApiError(422, "invalid", _("%(field)s is required.", field=name), field=name)
+    if len(value) > max_length:
+        raise ApiError(422, "invalid", _("%(field)s is too long.", field=name), field=name)
+    return value
+
+
+def _boolean(body: dict, name: str) -> bool:
+    value = body.get(name, False)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise ApiError(
+            422, "invalid", _("%(field)s must be true or false.", field=name), field=name
+        )
+    return value
+
+
+def _client_id(body: dict) -> str:
+    value = body.get("client_id")
+    if not isinstance(value, str) or not CLIENT_ID.match(value):
+        raise ApiError(
+            422,
+            "invalid",
+            _("client_id must be a string of 8 to 64 letters, digits or dashes, like a UUID."),
+            field="client_id",
+        )
+    return value
+
+
+def _scanned_at(body: dict) -> datetime | None:
+    value = body.get("scanned_at")
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ApiError(
+            422, "invalid", _("scanned_at must be an ISO 8601 time."), field="scanned_at"
+        ) from None
+    if moment.tzinfo is None:
+        raise ApiError(
+            422,
+            "invalid",
+            _("scanned_at needs a time zone, e.g. 2025-05-20T10:03:00Z."),
+            field="scanned_at",
+        )
+    return moment
+
+
+def _enum(enum_class, body: dict, name: str, default=None):
+    raw = body.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return enum_class(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in enum_class)
+        message = _("%(field)s must be one of: %(allowed)s.", field=name, allowed=allowed)
+        raise ApiError(422, "invalid", message, field=name) from None
+
+
+def _device(body: dict) -> str:
+    value = body.get("device")
+    if isinstance(value, str) and value.strip():
+        return value.strip()[:200]
+    return (request.headers.get("X-Device") or request.user_agent.string or "")[:200]
+
+
+def _event_or_404(slug: str) -> Event:
+    event, _site = event_and_site(slug, None)
+    if event is None:
+        raise ApiError(404, "not_found", _("There is no such event."))
+    return event
+
+
+def _site_param(event: Event, required: bool) -> Site | None:
+    """The ?site= of a URL: 404 when not in this event, 403 when not the user's."""
+    slug = request.args.get("site", "").strip()
+    if not slug:
+        if required:
+            raise ApiError(422, "invalid", _("Give the site: ?site=<slug>."), field="site")
+        return None
+    _event, site = event_and_site(event.slug, slug)
+    if site is None:
+        raise ApiError(404, "not_found", _("This site does not take part in this event."))
+    if not can_access_site(api_user(), site.id):
+        raise ApiError(403, "forbidden", _("You may not see this site."))
+    return site
+
+
+# --- endpoints ----------------------------------------------------------------
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's description, OpenAPI 3.1."""
+    return jsonify(openapi_spec())
+
+
+@bp.post("/events/<slug>/checkins")
+def create_checkin(slug: str):
+    """Admit the holder of a badge code at a site, or say why not."""
+    body = _json_body()
+    code = _string(body, "code", required=True, max_length=2000)
+    site_slug = _string(body, "site", required=True, max_length=64)
+    client_id = _client_id(body)
+    force = _boolean(body, "force")
+    scanned_at = _scanned_at(body)
+    method = _enum(CheckInMethod, body, "method", CheckInMethod.QR)
+    if method not in (CheckInMethod.QR, CheckInMethod.SEARCH):
+        raise ApiError(422, "invalid", _("method must be qr or search."), field="method")
+    event, site = event_and_site(slug, site_slug)
+    if event is None:
+        raise ApiError(404, "not_found", _("There is no such event."))
+    if site is None:
+        raise ApiError(
+            422, "unknown_site", _("This site does not take part in this event."), field="site"
+        )
+    outcome = admit_checkin(
+        event,
+        site,
+        code,
+        client_id,
+        api_user(),
+        scanned_at=scanned_at,
+        force=force,
+        method=method,
+        device=_device(body),
+    )
+    answer, status = outcome_to_dict(outcome), outcome_status(outcome)
+    db.session.commit()
+    return jsonify(answer), status
+
+
+@bp.delete("/events/<slug>/checkins/<client_id>")
+def delete_checkin(slug: str, client_id: str):
+    """Undo a check-in; it stays on record as annulled."""
+    event = _event_or_404(slug)
+    checkin = undo_checkin(event, client_id, api_user())
+    answer = {"status": "ok", "checkin": checkin_to_dict(checkin)}
+    db.session.commit()
+    return jsonify(answer)
+
+
+def _registration_input(body: dict, event: Event) -> RegistrationInput:
+    name = _string(body, "name", required=True, max_length=200)
+    email = _string(body, "email", required=True, max_length=254)
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ApiError(
+            422, "invalid", _("This is not a valid email address."), field="email"
+        ) from None
+    site_slug = _string(body, "site", max_length=64) or None
+    mode = _enum(Mode, body, "mode", Mode.IN_PERSON if site_slug else Mode.ONLINE)
+    language = _string(body, "language", max_length=8) or "en"
+    if language not in current_app.config["LANGUAGES"]:
+        raise ApiError(422, "invalid", _("Unknown language."), field="language")
+    return RegistrationInput(
+        name=name,
+        email=email,
+        mode=mode,
+        site_slug=site_slug if mode == Mode.IN_PERSON else None,
+        phone=_string(body, "phone", max_length=40),
+        organization=_string(body, "organization", max_length=300),
+        position=_string(body, "position", max_length=200),
+        org_kind=_enum(OrgKind, body, "org_kind", OrgKind.OTHER),
+        gender=_enum(Gender, body, "gender"),
+        language=language,
+        consent=_boolean(body, "consent"),
+    )
+
+
+@bp.post("/events/<slug>/registrations")
+def create_registration(slug: str):
+    """Register a walk-in (``check_in: true`` admits them at once) or import a person."""
+    body = _json_body()
+    event = _event_or_404(slug)
+    data = _registration_input(body, event)
+    user = api_user()
+    if _boolean(body, "check_in"):
+        client_id = _client_id(body)
+        site_slug = _string(body, "site", required=True, max_length=64)
+        _event, site = event_and_site(slug, site_slug)
+        if site is None:
+            raise ApiError(
+                422,
+                "unknown_site",
+                _("This site does not take part in this event."),
+                field="site",
+            )
+        walk_in = register_walk_in(
+            event,
+            site,
+            data,
+            user,
+            client_id,
+            scanned_at=_scanned_at(body),
+            device=_device(body),
+        )
+        answer = {
+            "status": "ok",
+            "created": not walk_in.checkin.replayed,
+            "code": walk_in.registration.badge_code,
+            "manage_url": manage_url(walk_in.registration),
+            "registration": registration_to_dict(walk_in.registration),
+            "checkin": outcome_to_dict(walk_in.checkin),
+        }
+        db.session.commit()
+        return jsonify(answer), 200 if walk_in.checkin.replayed else 201
+    outcome = staff_register(event, data, user)
+    answer = {
+        "status": "ok",
+        "created": outcome.created,
+        "code": outcome.registration.badge_code,
+        "manage_url": manage_url(outcome.registration),
+        "registration": registration_to_dict(outcome.registration),
+    }
+    db.session.commit()
+    return jsonify(answer), 201 if outcome.created else 200
+
+
+@bp.get("/events/<slug>/registrations")
+def find_registrations(slug: str):
+    """Search people by name, organisation or email, ignoring case and diacritics."""
+    event = _event_or_404(slug)
+    site = _site_param(event, required=False)
+    query = request.args.get("q", "")[:200]
+    site_ids = {site.id} if site else allowed_site_ids(api_user())
+    entries = search_registrations(event, site_ids, query, limit=SEARCH_LIMIT)
+    return jsonify(
+        status="ok",
+        query=query,
+        results=[entry_to_dict(entry, with_email=True) for entry in entries],
+    )
+
+
+@bp.get("/events/<slug>/roster")
+def roster(slug: str):
+    """Everyone a scanner at this site needs to know, to work offline."""
+    event = _event_or_404(slug)
+    site = _site_param(event, required=True)
+    return jsonify(roster_to_dict(event, site_roster(event, site), utcnow()))
+
+
+@bp.get("/events/<slug>/attendance")
+def attendance(slug: str):
+    """Per site: registered, checked in and not arrived; online joins; totals."""
+    event = _event_or_404(slug)
+    site = _site_param(event, required=False)
+    site_ids = {site.id} if site else allowed_site_ids(api_user())
+    return jsonify(status="ok", **site_attendance(event, site_ids).to_dict())

@@ -1,0 +1,175 @@
+"""The OpenAPI description: valid, complete, and true to what the API answers."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import uuid
+
+import pytest
+from openapi_schema_validator import OAS31Validator
+from openapi_spec_validator import validate
+
+from app.extensions import db
+from app.models import ApiToken, Role, hash_api_token
+from tests.conftest import make_event, make_registration, make_staff
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+@pytest.fixture
+def spec(client):
+    response = client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_the_description_is_valid_openapi_3(spec):
+    assert spec["openapi"].startswith("3.")
+    validate(spec)
+
+
+def test_every_api_route_is_described_with_its_methods(app, spec):
+    described = {
+        (path, method.upper())
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    routes = set()
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/v1/"):
+            continue
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule.removeprefix("/api/v1"))
+        routes |= {(path, method) for method in rule.methods - IGNORED_METHODS}
+    assert routes, "no API routes found"
+    assert routes == described, (
+        f"routes not described: {sorted(routes - described)}; "
+        f"described but missing: {sorted(described - routes)}"
+    )
+
+
+def _assert_matches(spec: dict, path: str, method: str, response) -> None:
+    """The response body validates against the schema described for its status."""
+    operation = spec["paths"][path][method]
+    described = operation["responses"].get(str(response.status_code))
+    assert described, f"{method.upper()} {path} answered {response.status_code}, not described"
+    schema = described["content"]["application/json"]["schema"]
+    # Resolve "#/components/..." against the whole description.
+    document = {**schema, "components": spec["components"]}
+    OAS31Validator(document).validate(response.get_json())
+
+
+def test_real_answers_match_the_described_schemas(client, spec):
+    event = make_event("seminar", {"ashgabat": 5, "ahal": 5})
+    person = make_registration(event, name="Aýna Orazowa", site="ahal")
+    make_registration(event, name="Online Person", site=None)
+    user = make_staff("organizer@example.org", Role.ORGANIZER)
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=hash_api_token(token)))
+    db.session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    client_id = str(uuid.uuid4())
+
+    def post(url, body):
+        return client.post(url, json=body, headers=headers)
+
+    checks = [
+        (
+            "/events/{slug}/checkins",
+            "post",
+            post(
+                "/api/v1/events/seminar/checkins",
+                {"code": person.badge_code, "site": "ahal", "client_id": client_id},
+            ),
+        ),
+        (
+            "/events/{slug}/checkins",
+            "post",
+            post(
+                "/api/v1/events/seminar/checkins",
+                {"code": person.badge_code, "site": "ahal", "client_id": client_id},
+            ),
+        ),
+        (
+            "/events/{slug}/checkins",
+            "post",
+            post(
+                "/api/v1/events/seminar/checkins",
+                {"code": person.badge_code, "site": "ahal", "client_id": str(uuid.uuid4())},
+            ),
+        ),
+        (
+            "/events/{slug}/checkins",
+            "post",
+            post(
+                "/api/v1/events/seminar/checkins",
+                {"code": "NOPE", "site": "ahal", "client_id": str(uuid.uuid4())},
+            ),
+        ),
+        (
+            "/events/{slug}/checkins",
+            "post",
+            post("/api/v1/events/seminar/checkins", {"code": "NOPE"}),
+        ),
+        (
+            "/events/{slug}/checkins",
+            "post",
+            client.post("/api/v1/events/seminar/checkins", json={}),
+        ),
+        (
+            "/events/{slug}/registrations",
+            "post",
+            post(
+                "/api/v1/events/seminar/registrations",
+                {
+                    "name": "Walk In",
+                    "email": "walk@example.org",
+                    "site": "ashgabat",
+                    "check_in": True,
+                    "client_id": str(uuid.uuid4()),
+                },
+            ),
+        ),
+        (
+            "/events/{slug}/registrations",
+            "post",
+            post(
+                "/api/v1/events/seminar/registrations",
+                {"name": "Import", "email": "import@example.org", "mode": "online"},
+            ),
+        ),
+        (
+            "/events/{slug}/registrations",
+            "get",
+            client.get("/api/v1/events/seminar/registrations?q=ayna", headers=headers),
+        ),
+        (
+            "/events/{slug}/roster",
+            "get",
+            client.get("/api/v1/events/seminar/roster?site=ahal", headers=headers),
+        ),
+        (
+            "/events/{slug}/roster",
+            "get",
+            client.get("/api/v1/events/seminar/roster", headers=headers),
+        ),
+        (
+            "/events/{slug}/attendance",
+            "get",
+            client.get("/api/v1/events/seminar/attendance", headers=headers),
+        ),
+        (
+            "/events/{slug}/attendance",
+            "get",
+            client.get("/api/v1/events/seminar/attendance?site=nowhere", headers=headers),
+        ),
+        (
+            "/events/{slug}/checkins/{client_id}",
+            "delete",
+            client.delete(f"/api/v1/events/seminar/checkins/{client_id}", headers=headers),
+        ),
+    ]
+    statuses = [response.status_code for _path, _method, response in checks]
+    assert statuses == [201, 200, 409, 404, 422, 401, 201, 201, 200, 200, 422, 200, 404, 200]
+    for path, method, response in checks:
+        _assert_matches(spec, path, method, response)
