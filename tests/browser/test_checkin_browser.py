@@ -2,106 +2,40 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import tempfile
-import threading
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from app import create_app
 from app.extensions import db
 from app.models import CheckIn, CheckInMethod, Registration, Role
-from config import TestingConfig
-from tests.conftest import PASSWORD, make_event, make_registration, make_staff
-
-pytestmark = pytest.mark.browser
-
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def chromium_path() -> str | None:
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        "/usr/bin/chromium",
-        shutil.which("chromium"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    executable = chromium_path()
-    if executable is None:
-        pytest.skip("Chromium not found: install Debian's chromium or set CHROMIUM_PATH")
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as error:  # a missing library, a sandbox refusal...
-            pytest.skip(f"Chromium at {executable} could not start: {error}")
-        yield browser
-        browser.close()
+from tests.browser.conftest import sign_in
+from tests.conftest import make_event, make_registration, make_staff
 
 
 @pytest.fixture
-def live_server():
-    """The app on a SQLite file, served by werkzeug on a free loopback port."""
-    folder = tempfile.mkdtemp(prefix="hybriddesk-browser-")
-
-    class LiveConfig(TestingConfig):
-        SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder}/live.sqlite"
-        MAIL_FILE_DIR = f"{folder}/outbox"
-        PUBLIC_BASE_URL = "http://127.0.0.1"
-
-    app = create_app(LiveConfig)
-    with app.app_context():
-        db.create_all()
-        event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
-        make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
-        person = make_registration(
-            event, name="Aýna Orazowa", site="ahal", organization="Ahal information centre"
-        )
-        code = person.badge_code
-        db.session.remove()
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield app, f"http://127.0.0.1:{server.server_port}", code
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        with app.app_context():
-            db.engine.dispose()
-        shutil.rmtree(folder, ignore_errors=True)
+def door(app, live_server):
+    """A coordinator at the Ahal door, and one person expected there."""
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
+    make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+    person = make_registration(
+        event, name="Aýna Orazowa", site="ahal", organization="Ahal information centre"
+    )
+    code = person.badge_code
+    db.session.remove()
+    return app, live_server, code
 
 
-def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, live_server):
+def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, door):
     from playwright.sync_api import expect
 
-    app, base_url, code = live_server
+    app, base_url, code = door
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        _sign_in(page, base_url)
+        sign_in(page, base_url, "ahal@example.org")
         page.goto(f"{base_url}/manage/events/seminar/checkin")
         expect(page).to_have_url(re.compile(r".*/manage/events/seminar/checkin/ahal$"))
         title = page.locator("#result-title")
@@ -156,22 +90,14 @@ def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, live_se
         db.session.remove()
 
 
-def _sign_in(page, base_url: str) -> None:
-    page.goto(f"{base_url}/manage/login")
-    page.fill("input[name=email]", "ahal@example.org")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(re.compile(r".*/manage/.*"))
-
-
-def test_a_scan_made_offline_is_sent_once_the_connection_is_back(browser, live_server):
+def test_a_scan_made_offline_is_sent_once_the_connection_is_back(browser, door):
     from playwright.sync_api import expect
 
-    app, base_url, code = live_server
+    app, base_url, code = door
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
     page = context.new_page()
     try:
-        _sign_in(page, base_url)
+        sign_in(page, base_url, "ahal@example.org")
         page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
         expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
 
