@@ -22,7 +22,7 @@ def _database_url(default: str) -> str:
 
 
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")  # noqa: S105  production insists on its own
     SQLALCHEMY_DATABASE_URI = _database_url(f"sqlite:///{INSTANCE_DIR / 'hybriddesk.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
 
@@ -73,7 +73,7 @@ class DevelopmentConfig(Config):
 
 class TestingConfig(Config):
     TESTING = True
-    SECRET_KEY = "testing"
+    SECRET_KEY = "testing"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = _database_url("sqlite://")
     RATELIMIT_ENABLED = False
     PUBLIC_BASE_URL = "http://localhost"

@@ -74,9 +74,9 @@ def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
     from app.attendance.routes import bp as attendance_bp
     from app.auth.routes import bp as auth_bp
-    from app.invites.routes import bp as invites_bp
     from app.checkin.routes import bp as checkin_bp
     from app.events.routes import bp as events_bp
+    from app.invites.routes import bp as invites_bp
     from app.manage.routes import bp as manage_bp
     from app.registrations.routes import bp as registrations_bp
 

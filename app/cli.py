@@ -32,15 +32,35 @@ DEMO_TIMEZONE = "Asia/Ashgabat"
 
 #: (slug, name, region, address, capacity); the first is the main venue.
 DEMO_SITES = [
-    ("ashgabat", "Institute of State, Law and Democracy", "Ashgabat",
-     "Gurbansoltan Eje avenue 86, Ashgabat", 80),
+    (
+        "ashgabat",
+        "Institute of State, Law and Democracy",
+        "Ashgabat",
+        "Gurbansoltan Eje avenue 86, Ashgabat",
+        80,
+    ),
     ("ahal", "Ahal information centre for human rights", "Ahal velayat", "Anau, Ahal", 25),
-    ("balkan", "Balkan information centre for human rights", "Balkan velayat",
-     "Balkanabat, Balkan", 25),
-    ("dashoguz", "Dashoguz information centre for human rights", "Dashoguz velayat",
-     "Dashoguz, Dashoguz", 25),
-    ("lebap", "Lebap information centre for human rights", "Lebap velayat",
-     "Turkmenabat, Lebap", 25),
+    (
+        "balkan",
+        "Balkan information centre for human rights",
+        "Balkan velayat",
+        "Balkanabat, Balkan",
+        25,
+    ),
+    (
+        "dashoguz",
+        "Dashoguz information centre for human rights",
+        "Dashoguz velayat",
+        "Dashoguz, Dashoguz",
+        25,
+    ),
+    (
+        "lebap",
+        "Lebap information centre for human rights",
+        "Lebap velayat",
+        "Turkmenabat, Lebap",
+        25,
+    ),
     ("mary", "Mary information centre for human rights", "Mary velayat", "Mary, Mary", 25),
 ]
 
@@ -56,18 +76,39 @@ DEMO_DESCRIPTION = (
 
 #: (minutes from the start, length in minutes, title, speakers)
 DEMO_AGENDA = [
-    (0, 20, "Opening: the Constitution as the guarantee of human rights and freedoms",
-     "Institute of State, Law and Democracy\nUNDP Resident Representative"),
-    (20, 40, "Constitutional guarantees of human rights and their implementation mechanisms",
-     "Institute of State, Law and Democracy"),
-    (60, 30, "National human rights institutions: the Ombudsman's Office and the "
-     "Interdepartmental Commission", "Ombudsman's Office"),
+    (
+        0,
+        20,
+        "Opening: the Constitution as the guarantee of human rights and freedoms",
+        "Institute of State, Law and Democracy\nUNDP Resident Representative",
+    ),
+    (
+        20,
+        40,
+        "Constitutional guarantees of human rights and their implementation mechanisms",
+        "Institute of State, Law and Democracy",
+    ),
+    (
+        60,
+        30,
+        "National human rights institutions: the Ombudsman's Office and the "
+        "Interdepartmental Commission",
+        "Ombudsman's Office",
+    ),
     (90, 15, "Break", ""),
-    (105, 30, "The National Action Plans on human rights, gender equality and children's rights",
-     "UNDP project team"),
+    (
+        105,
+        30,
+        "The National Action Plans on human rights, gender equality and children's rights",
+        "UNDP project team",
+    ),
     (135, 30, "Digitalisation in reforming public administration", "UNDP experts"),
-    (165, 30, "Human rights education and the role of public associations",
-     "Public organisations; regional information centres"),
+    (
+        165,
+        30,
+        "Human rights education and the role of public associations",
+        "Public organisations; regional information centres",
+    ),
     (195, 15, "Questions from the regional centres and online participants; closing", ""),
 ]
 

@@ -74,41 +74,36 @@ def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return self.value
-
-
-class Role(StrEnum):
+class Role(enum.StrEnum):
     ADMIN = "admin"
     ORGANIZER = "organizer"
     COORDINATOR = "coordinator"
 
 
-class EventFormat(StrEnum):
+class EventFormat(enum.StrEnum):
     HYBRID = "hybrid"
     IN_PERSON = "in_person"
     ONLINE = "online"
 
 
-class EventStatus(StrEnum):
+class EventStatus(enum.StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     CANCELLED = "cancelled"
 
 
-class Mode(StrEnum):
+class Mode(enum.StrEnum):
     IN_PERSON = "in_person"
     ONLINE = "online"
 
 
-class RegistrationStatus(StrEnum):
+class RegistrationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     WAITLISTED = "waitlisted"
     CANCELLED = "cancelled"
 
 
-class OrgKind(StrEnum):
+class OrgKind(enum.StrEnum):
     STATE = "state"
     PUBLIC = "public"
     INFO_CENTRE = "info_centre"
@@ -118,13 +113,13 @@ class OrgKind(StrEnum):
     OTHER = "other"
 
 
-class Gender(StrEnum):
+class Gender(enum.StrEnum):
     FEMALE = "female"
     MALE = "male"
     OTHER = "other"
 
 
-class CheckInMethod(StrEnum):
+class CheckInMethod(enum.StrEnum):
     QR = "qr"
     SEARCH = "search"
     WALK_IN = "walk_in"
@@ -132,12 +127,12 @@ class CheckInMethod(StrEnum):
     ONLINE_REPORT = "online_report"
 
 
-class CheckInResult(StrEnum):
+class CheckInResult(enum.StrEnum):
     ADMITTED = "admitted"
     REFUSED = "refused"
 
 
-class RefusalReason(StrEnum):
+class RefusalReason(enum.StrEnum):
     ALREADY_CHECKED_IN = "already_checked_in"
     WRONG_SITE = "wrong_site"
     NOT_ADMITTED = "not_admitted"
@@ -147,7 +142,9 @@ class RefusalReason(StrEnum):
 staff_sites = sa.Table(
     "staff_sites",
     db.metadata,
-    sa.Column("staff_user_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "staff_user_id", sa.ForeignKey("staff_users.id", ondelete="CASCADE"), primary_key=True
+    ),
     sa.Column("site_id", sa.ForeignKey("sites.id", ondelete="CASCADE"), primary_key=True),
 )
 
@@ -318,7 +315,9 @@ class AgendaItem(db.Model):
     __table_args__ = (sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(sa.ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    event_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("events.id", ondelete="CASCADE"), index=True
+    )
     title: Mapped[str] = mapped_column(sa.String(300))
     #: Free text, one speaker per line.
     speakers: Mapped[str] = mapped_column(sa.Text, default="")

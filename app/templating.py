@@ -34,12 +34,13 @@ def event_time(moment: datetime | None, event, fmt: str = "short") -> str:
 
 
 def event_span(event) -> str:
-    """When an event happens, in its own zone: "Saturday, 12 December 2026, 10:00–13:30 (Asia/Ashgabat)"."""
-    start = event_date(event.starts_at, event)
-    times = f"{event_time(event.starts_at, event)}–{event_time(event.ends_at, event)}"
-    if event.local(event.starts_at).date() != event.local(event.ends_at).date():
-        times = f"{event_time(event.starts_at, event)} – {event_datetime(event.ends_at, event, 'medium')}"
-    return f"{start}, {times} ({event.timezone})"
+    """When an event happens in its zone, e.g. "12 December 2026, 10:00–13:30 (Asia/Ashgabat)"."""
+    start, end = event.starts_at, event.ends_at
+    if event.local(start).date() == event.local(end).date():
+        times = f"{event_time(start, event)}–{event_time(end, event)}"
+    else:
+        times = f"{event_time(start, event)} – {event_datetime(end, event, 'medium')}"
+    return f"{event_date(start, event)}, {times} ({event.timezone})"
 
 
 def register(app: Flask) -> None:

@@ -44,10 +44,34 @@ from app.models import (
 from config import Config, _database_url
 
 SITES = ("ashgabat", "ahal", "balkan", "dashoguz", "lebap", "mary")
-FIRST_NAMES = ("Aýna", "Merdan", "Jeren", "Gülşat", "Batyr", "Ogulgerek", "Мердан", "Ирина",
-               "Şöhrat", "Maýsa", "Döwlet", "Nurjahan")
-LAST_NAMES = ("Orazowa", "Atayev", "Ataýewa", "Hojamuradowa", "Gurbanow", "Nurmuradowa",
-              "Атаев", "Петрова", "Ýagmyrow", "Çaryýewa", "Annaýew", "Berdiýewa")
+FIRST_NAMES = (
+    "Aýna",
+    "Merdan",
+    "Jeren",
+    "Gülşat",
+    "Batyr",
+    "Ogulgerek",
+    "Мердан",
+    "Ирина",
+    "Şöhrat",
+    "Maýsa",
+    "Döwlet",
+    "Nurjahan",
+)
+LAST_NAMES = (
+    "Orazowa",
+    "Atayev",
+    "Ataýewa",
+    "Hojamuradowa",
+    "Gurbanow",
+    "Nurmuradowa",
+    "Атаев",
+    "Петрова",
+    "Ýagmyrow",
+    "Çaryýewa",
+    "Annaýew",
+    "Berdiýewa",
+)
 
 
 class BenchConfig(Config):
@@ -60,8 +84,11 @@ def _seed(size: int, tag: str) -> Event:
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     sites = [Site(slug=f"{slug}-{tag}", name=f"{slug.title()} centre {tag}") for slug in SITES]
     event = Event(
-        slug=f"bench-{tag}", title="The Constitution of Turkmenistan: human rights (benchmark)",
-        starts_at=start, ends_at=start + timedelta(hours=4), meeting_url="https://meet.example.org",
+        slug=f"bench-{tag}",
+        title="The Constitution of Turkmenistan: human rights (benchmark)",
+        starts_at=start,
+        ends_at=start + timedelta(hours=4),
+        meeting_url="https://meet.example.org",
     )
     event.event_sites = [
         EventSite(site=site, capacity=size, position=i) for i, site in enumerate(sites)
@@ -73,15 +100,24 @@ def _seed(size: int, tag: str) -> Event:
     for i in range(size):
         online = i % 10 == 0
         name = f"{FIRST_NAMES[i % len(FIRST_NAMES)]} {LAST_NAMES[(i // 7) % len(LAST_NAMES)]} {i}"
-        rows.append({
-            "event_id": event.id, "name": name, "email": f"p{i}.{tag}@example.org",
-            "phone": f"+993 65 {i:06d}", "organization": f"Organisation {i % 97}",
-            "position": "Specialist", "org_kind": kinds[i % len(kinds)],
-            "gender": genders[i % len(genders)], "mode": Mode.ONLINE if online else Mode.IN_PERSON,
-            "site_id": None if online else sites[i % len(sites)].id,
-            "status": RegistrationStatus.CONFIRMED, "search_text": name.lower(),
-            "manage_token": secrets.token_urlsafe(32), "badge_code": secrets.token_hex(20),
-        })
+        rows.append(
+            {
+                "event_id": event.id,
+                "name": name,
+                "email": f"p{i}.{tag}@example.org",
+                "phone": f"+993 65 {i:06d}",
+                "organization": f"Organisation {i % 97}",
+                "position": "Specialist",
+                "org_kind": kinds[i % len(kinds)],
+                "gender": genders[i % len(genders)],
+                "mode": Mode.ONLINE if online else Mode.IN_PERSON,
+                "site_id": None if online else sites[i % len(sites)].id,
+                "status": RegistrationStatus.CONFIRMED,
+                "search_text": name.lower(),
+                "manage_token": secrets.token_urlsafe(32),
+                "badge_code": secrets.token_hex(20),
+            }
+        )
     db.session.execute(sa.insert(Registration), rows)
     registrations = db.session.execute(
         sa.select(Registration.id, Registration.site_id).where(Registration.event_id == event.id)
@@ -90,13 +126,18 @@ def _seed(size: int, tag: str) -> Event:
     for n, (rid, site_id) in enumerate(registrations):
         if n % 10 >= 7:
             continue
-        checkins.append({
-            "client_id": str(uuid.uuid4()), "event_id": event.id, "registration_id": rid,
-            "site_id": site_id,
-            "method": CheckInMethod.QR if site_id else CheckInMethod.ONLINE_JOIN,
-            "result": CheckInResult.ADMITTED,
-            "scanned_at": start + timedelta(seconds=n % 7200), "received_at": start,
-        })
+        checkins.append(
+            {
+                "client_id": str(uuid.uuid4()),
+                "event_id": event.id,
+                "registration_id": rid,
+                "site_id": site_id,
+                "method": CheckInMethod.QR if site_id else CheckInMethod.ONLINE_JOIN,
+                "result": CheckInResult.ADMITTED,
+                "scanned_at": start + timedelta(seconds=n % 7200),
+                "received_at": start,
+            }
+        )
     db.session.execute(sa.insert(CheckIn), checkins)
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
@@ -115,11 +156,15 @@ def _exports(event: Event) -> dict[str, Callable[[], int]]:
         return len(attendance_xlsx(attendance_rows(event), site_attendance(event), event.zone))
 
     def pdf_size() -> int:
-        return len(signin_sheet_pdf(event.title, "14 March 2025", signin_sections(event),
-                                    event.zone))
+        return len(
+            signin_sheet_pdf(event.title, "14 March 2025", signin_sections(event), event.zone)
+        )
 
-    return {"attendance.csv": csv_size, "attendance.xlsx": xlsx_size,
-            "attendance.pdf (all sites)": pdf_size}
+    return {
+        "attendance.csv": csv_size,
+        "attendance.xlsx": xlsx_size,
+        "attendance.pdf (all sites)": pdf_size,
+    }
 
 
 def _measure(run: Callable[[], int]) -> tuple[float, float, int]:
@@ -164,8 +209,11 @@ def main() -> None:
                 try:
                     for name, run in _exports(event).items():
                         seconds, peak, length = _measure(run)
-                        print(f"{name:<28}{size:>8}{seconds:>10.2f}{peak:>10.1f}"
-                              f"{length / 1024:>10.0f}", flush=True)
+                        print(
+                            f"{name:<28}{size:>8}{seconds:>10.2f}{peak:>10.1f}"
+                            f"{length / 1024:>10.0f}",
+                            flush=True,
+                        )
                 finally:
                     _remove(event)
             db.session.remove()

@@ -93,7 +93,9 @@ def runner(app):
     return app.test_cli_runner()
 
 
-_CSRF = re.compile(r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+_CSRF = re.compile(
+    r'name="[\w-]*csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token_from(html: str) -> str:
@@ -172,7 +174,9 @@ def make_event(
         organizer_email=fields.pop("organizer_email", "organizer@example.org"),
         **fields,
     )
-    for position, (site_slug, capacity) in enumerate((sites or {"ashgabat": 50, "ahal": 10}).items()):
+    for position, (site_slug, capacity) in enumerate(
+        (sites or {"ashgabat": 50, "ahal": 10}).items()
+    ):
         event.event_sites.append(
             EventSite(site=make_site(site_slug), capacity=capacity, position=position)
         )

@@ -24,8 +24,18 @@ from app.models import (
 from tests.conftest import make_event, make_registration, make_site, make_staff
 
 
-def add_checkin(event, registration, site=None, *, method=CheckInMethod.QR,
-                result=CheckInResult.ADMITTED, reason=None, at=None, annulled=False, **fields):
+def add_checkin(
+    event,
+    registration,
+    site=None,
+    *,
+    method=CheckInMethod.QR,
+    result=CheckInResult.ADMITTED,
+    reason=None,
+    at=None,
+    annulled=False,
+    **fields,
+):
     site_obj = make_site(site) if site else None
     row = CheckIn(
         client_id=str(uuid.uuid4()),
@@ -61,7 +71,8 @@ def bulk_registrations(event, count: int, site_slugs=("ashgabat", "ahal")) -> No
                 "org_kind": OrgKind.STATE,
                 "mode": Mode.ONLINE if online else Mode.IN_PERSON,
                 "site_id": None if online else sites[slug],
-                "status": RegistrationStatus.WAITLISTED if i % 7 == 3 and not online
+                "status": RegistrationStatus.WAITLISTED
+                if i % 7 == 3 and not online
                 else RegistrationStatus.CONFIRMED,
                 "search_text": f"person {start + i}",
             }
@@ -69,8 +80,9 @@ def bulk_registrations(event, count: int, site_slugs=("ashgabat", "ahal")) -> No
     db.session.execute(sa.insert(Registration), rows)
     db.session.commit()
     registrations = db.session.execute(
-        sa.select(Registration.id, Registration.site_id, Registration.mode, Registration.status)
-        .where(Registration.event_id == event.id)
+        sa.select(
+            Registration.id, Registration.site_id, Registration.mode, Registration.status
+        ).where(Registration.event_id == event.id)
     ).all()
     checkins = []
     now = utcnow()
@@ -97,11 +109,13 @@ def test_site_attendance_counts_each_site_and_online(app):
     event = make_event(sites={"ashgabat": 50, "ahal": 10})
     arrived = make_registration(event, name="Aýna Orazowa", site="ahal")
     make_registration(event, name="Merdan Atayev", site="ahal")
-    make_registration(event, name="Jeren Ataýewa", site="ahal",
-                      status=RegistrationStatus.WAITLISTED)
+    make_registration(
+        event, name="Jeren Ataýewa", site="ahal", status=RegistrationStatus.WAITLISTED
+    )
     forced = make_registration(event, name="Batyr Gurbanow", site="ashgabat")
-    make_registration(event, name="Cancelled Person", site="ahal",
-                      status=RegistrationStatus.CANCELLED)
+    make_registration(
+        event, name="Cancelled Person", site="ahal", status=RegistrationStatus.CANCELLED
+    )
     online = make_registration(event, name="Ирина Петрова", site=None)
     make_registration(event, name="Online Two", site=None)
     reported = make_registration(event, name="Online Three", site=None)
@@ -112,8 +126,9 @@ def test_site_attendance_counts_each_site_and_online(app):
     # An undone check-in does not count; a refused one neither.
     undone = make_registration(event, name="Undone Person", site="ashgabat")
     add_checkin(event, undone, "ashgabat", annulled=True)
-    add_checkin(event, None, "ahal", result=CheckInResult.REFUSED,
-                reason=RefusalReason.UNKNOWN_CODE)
+    add_checkin(
+        event, None, "ahal", result=CheckInResult.REFUSED, reason=RefusalReason.UNKNOWN_CODE
+    )
     record_online_join(online)
     record_online_join(online)
     add_checkin(event, reported, method=CheckInMethod.ONLINE_REPORT, online_minutes=200)
@@ -122,7 +137,11 @@ def test_site_attendance_counts_each_site_and_online(app):
     summary = site_attendance(event)
     ahal, ashgabat = summary.site("ahal"), summary.site("ashgabat")
     assert (ahal.capacity, ahal.confirmed, ahal.waitlisted, ahal.checked_in, ahal.not_arrived) == (
-        10, 2, 1, 2, 1
+        10,
+        2,
+        1,
+        2,
+        1,
     )
     assert (ashgabat.confirmed, ashgabat.checked_in, ashgabat.not_arrived) == (2, 0, 1)
     assert summary.online.registered == 3
@@ -134,8 +153,13 @@ def test_site_attendance_counts_each_site_and_online(app):
     data = summary.to_dict()
     assert [s["slug"] for s in data["sites"]] == ["ashgabat", "ahal"]
     assert data["sites"][1] == {
-        "slug": "ahal", "name": ahal.name, "capacity": 10, "confirmed": 2, "waitlisted": 1,
-        "checked_in": 2, "not_arrived": 1,
+        "slug": "ahal",
+        "name": ahal.name,
+        "capacity": 10,
+        "confirmed": 2,
+        "waitlisted": 1,
+        "checked_in": 2,
+        "not_arrived": 1,
     }
     assert data["online"] == {"registered": 3, "joined": 1, "attended_by_report": 1}
 

@@ -24,36 +24,64 @@ from tests.test_attendance_dashboard import add_checkin
 
 def build_event():
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
-    ayna = make_registration(event, name="Aýna Orazowa", site="ahal", gender=Gender.FEMALE,
-                             org_kind=OrgKind.INFO_CENTRE)
-    make_registration(event, name="Merdan Atayev", site="ahal", gender=Gender.MALE,
-                      org_kind=OrgKind.STATE)
-    jeren = make_registration(event, name="Jeren Atayewa", site="ashgabat", gender=Gender.FEMALE,
-                              org_kind=OrgKind.MEDIA)
-    forced = make_registration(event, name="Batyr Gurbanow", site="ashgabat", gender=Gender.MALE,
-                               org_kind=OrgKind.STATE)
+    ayna = make_registration(
+        event, name="Aýna Orazowa", site="ahal", gender=Gender.FEMALE, org_kind=OrgKind.INFO_CENTRE
+    )
+    make_registration(
+        event, name="Merdan Atayev", site="ahal", gender=Gender.MALE, org_kind=OrgKind.STATE
+    )
+    jeren = make_registration(
+        event, name="Jeren Atayewa", site="ashgabat", gender=Gender.FEMALE, org_kind=OrgKind.MEDIA
+    )
+    forced = make_registration(
+        event, name="Batyr Gurbanow", site="ashgabat", gender=Gender.MALE, org_kind=OrgKind.STATE
+    )
     online = make_registration(event, name="Irina Petrowa", site=None, org_kind=OrgKind.EXPERT)
-    make_registration(event, name="Online Absent", site=None, gender=Gender.FEMALE,
-                      org_kind=OrgKind.PUBLIC)
-    below = make_registration(event, name="Below Threshold", site=None, gender=Gender.MALE,
-                              org_kind=OrgKind.PUBLIC)
-    make_registration(event, name="Waiting Person", site="ahal",
-                      status=RegistrationStatus.WAITLISTED)
-    make_registration(event, name="Gone Person", site="ahal",
-                      status=RegistrationStatus.CANCELLED)
+    make_registration(
+        event, name="Online Absent", site=None, gender=Gender.FEMALE, org_kind=OrgKind.PUBLIC
+    )
+    below = make_registration(
+        event, name="Below Threshold", site=None, gender=Gender.MALE, org_kind=OrgKind.PUBLIC
+    )
+    make_registration(
+        event, name="Waiting Person", site="ahal", status=RegistrationStatus.WAITLISTED
+    )
+    make_registration(event, name="Gone Person", site="ahal", status=RegistrationStatus.CANCELLED)
 
     add_checkin(event, ayna, "ahal")
     add_checkin(event, jeren, "ashgabat")
     add_checkin(event, forced, "ahal", forced=True)  # registered in Ashgabat, came to Ahal
     record_online_join(online)
-    add_checkin(event, below, method=CheckInMethod.ONLINE_REPORT, result=CheckInResult.REFUSED,
-                online_minutes=20)
-    add_checkin(event, None, "ahal", result=CheckInResult.REFUSED,
-                reason=RefusalReason.UNKNOWN_CODE, code="XYZ")
-    add_checkin(event, None, "ahal", result=CheckInResult.REFUSED,
-                reason=RefusalReason.UNKNOWN_CODE, code="XYZ2")
-    add_checkin(event, ayna, "ashgabat", result=CheckInResult.REFUSED,
-                reason=RefusalReason.ALREADY_CHECKED_IN)
+    add_checkin(
+        event,
+        below,
+        method=CheckInMethod.ONLINE_REPORT,
+        result=CheckInResult.REFUSED,
+        online_minutes=20,
+    )
+    add_checkin(
+        event,
+        None,
+        "ahal",
+        result=CheckInResult.REFUSED,
+        reason=RefusalReason.UNKNOWN_CODE,
+        code="XYZ",
+    )
+    add_checkin(
+        event,
+        None,
+        "ahal",
+        result=CheckInResult.REFUSED,
+        reason=RefusalReason.UNKNOWN_CODE,
+        code="XYZ2",
+    )
+    add_checkin(
+        event,
+        ayna,
+        "ashgabat",
+        result=CheckInResult.REFUSED,
+        reason=RefusalReason.ALREADY_CHECKED_IN,
+    )
     db.session.commit()
     return event
 
@@ -103,11 +131,17 @@ def test_report_page_and_csv_download(app, client, auth):
     page = client.get(f"/manage/events/{event.slug}/report")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    for heading in ("By site", "By mode", "By kind of organisation", "By gender",
-                    "Refused check-ins"):
+    for heading in (
+        "By site",
+        "By mode",
+        "By kind of organisation",
+        "By gender",
+        "Refused check-ins",
+    ):
         assert heading in html
-    assert re.search(r"Ahal information centre</th><td class=\"num\">2</td><td class=\"num\">2",
-                     html)
+    assert re.search(
+        r"Ahal information centre</th><td class=\"num\">2</td><td class=\"num\">2", html
+    )
     assert "57%" in html
     printable = client.get(f"/manage/events/{event.slug}/report?print=1").get_data(as_text=True)
     assert 'class="report printable"' in printable

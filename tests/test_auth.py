@@ -3,6 +3,7 @@
 import pytest
 
 from app import create_app
+from app.extensions import db
 from app.models import Role
 from tests.conftest import Config, get_csrf, make_event, make_staff
 
@@ -27,8 +28,6 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, a
 def test_inactive_staff_cannot_sign_in(client, auth, app):
     user = make_staff("gone@example.org")
     user.is_active_user = False
-    from app.extensions import db
-
     db.session.commit()
     assert "Wrong email or password." in auth.login("gone@example.org").get_data(as_text=True)
 
@@ -79,7 +78,7 @@ def test_login_and_registration_are_rate_limited(app):
         assert "Too many attempts" in page
 
         register = f"/events/{event.slug}/register"
-        codes = [
-            client.post(register, data={"csrf_token": token}).status_code for _ in range(3)
-        ]
+        codes = [client.post(register, data={"csrf_token": token}).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
+        db.session.remove()
+        db.engine.dispose()

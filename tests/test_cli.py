@@ -56,6 +56,7 @@ def test_seed_demo_is_idempotent(runner, app, monkeypatch):
     assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 7
     admin = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "admin@example.org"))
     assert admin.check_password("from-the-environment")
+
     # The second run prints the same organiser password as the first.
     def organiser_line(output):
         return next(line for line in output.splitlines() if "organizer@example.org" in line)
@@ -66,8 +67,19 @@ def test_seed_demo_is_idempotent(runner, app, monkeypatch):
 def test_users_create_and_token(runner, app):
     runner.invoke(args=["seed-demo"])
     result = runner.invoke(
-        args=["users", "create", "Maral@Example.org", "--role", "coordinator",
-              "--site", "mary", "--site", "lebap", "--password", "s3cret-pass"]
+        args=[
+            "users",
+            "create",
+            "Maral@Example.org",
+            "--role",
+            "coordinator",
+            "--site",
+            "mary",
+            "--site",
+            "lebap",
+            "--password",
+            "s3cret-pass",
+        ]
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "maral@example.org"))
@@ -86,8 +98,9 @@ def test_users_create_and_token(runner, app):
 
 def test_users_create_refuses_bad_input(runner, app):
     runner.invoke(args=["seed-demo"])
-    unknown = runner.invoke(args=["users", "create", "x@example.org", "--role", "coordinator",
-                                  "--site", "atlantis"])
+    unknown = runner.invoke(
+        args=["users", "create", "x@example.org", "--role", "coordinator", "--site", "atlantis"]
+    )
     assert unknown.exit_code != 0 and "unknown site: atlantis" in unknown.output
     no_site = runner.invoke(args=["users", "create", "x@example.org", "--role", "coordinator"])
     assert no_site.exit_code != 0 and "needs at least one --site" in no_site.output

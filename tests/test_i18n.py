@@ -68,8 +68,17 @@ def test_every_string_in_the_code_is_translated(tmp_path):
     """A new string without a Russian or Turkmen translation fails here."""
     template = tmp_path / "messages.pot"
     subprocess.run(
-        [Path(sys.executable).parent / "pybabel", "extract", "-F", str(ROOT / "babel.cfg"),
-         "-k", "_l", "-o", str(template), str(ROOT)],
+        [
+            Path(sys.executable).parent / "pybabel",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-o",
+            str(template),
+            str(ROOT),
+        ],
         check=True,
         cwd=ROOT,
         capture_output=True,
@@ -79,7 +88,13 @@ def test_every_string_in_the_code_is_translated(tmp_path):
     for language in ("ru", "tk"):
         with (TRANSLATIONS / language / "LC_MESSAGES" / "messages.po").open("rb") as handle:
             catalog = read_po(handle)
-        done = {m.id for m in catalog if m.id and m.string and not m.fuzzy
-                and (all(m.string) if isinstance(m.string, tuple) else True)}
+        done = {
+            m.id
+            for m in catalog
+            if m.id
+            and m.string
+            and not m.fuzzy
+            and (all(m.string) if isinstance(m.string, tuple) else True)
+        }
         missing = sorted(str(i) for i in wanted - done)
         assert missing == [], f"{language}: untranslated: {missing[:10]}"

@@ -42,25 +42,34 @@ def seminar(app):
     event.starts_at, event.ends_at = START, START + timedelta(hours=4)
     db.session.commit()
     people = {
-        "ayna": make_registration(event, name="Aýna Orazowa", email="ayna.orazowa@example.org",
-                                  site=None),
-        "merdan": make_registration(event, name="Мердан Атаев", email="merdan@mfa.gov.tm",
-                                    site=None),
-        "jeren": make_registration(event, name="Jeren Ataýewa", email="jeren@example.org",
-                                   site=None),
-        "gulshat": make_registration(event, name="Gülşat Hojamuradowa",
-                                     email="gulshat.hojamuradowa@example.org", site=None),
-        "og1": make_registration(event, name="Ogulgerek Nurmuradowa", email="og1@example.org",
-                                 site=None),
-        "og2": make_registration(event, name="Ogulgerek Nurmuradowa", email="og2@example.org",
-                                 site=None),
+        "ayna": make_registration(
+            event, name="Aýna Orazowa", email="ayna.orazowa@example.org", site=None
+        ),
+        "merdan": make_registration(
+            event, name="Мердан Атаев", email="merdan@mfa.gov.tm", site=None
+        ),
+        "jeren": make_registration(
+            event, name="Jeren Ataýewa", email="jeren@example.org", site=None
+        ),
+        "gulshat": make_registration(
+            event, name="Gülşat Hojamuradowa", email="gulshat.hojamuradowa@example.org", site=None
+        ),
+        "og1": make_registration(
+            event, name="Ogulgerek Nurmuradowa", email="og1@example.org", site=None
+        ),
+        "og2": make_registration(
+            event, name="Ogulgerek Nurmuradowa", email="og2@example.org", site=None
+        ),
         # Registered in person, followed online instead.
-        "batyr": make_registration(event, name="Batyr Gurbanow",
-                                   email="batyr.gurbanow@example.org", site="ahal"),
-        "irina": make_registration(event, name="Ирина Петрова", email="irina.petrova@example.org",
-                                   site=None),
-        "absent": make_registration(event, name="Absent Person", email="absent@example.org",
-                                    site=None),
+        "batyr": make_registration(
+            event, name="Batyr Gurbanow", email="batyr.gurbanow@example.org", site="ahal"
+        ),
+        "irina": make_registration(
+            event, name="Ирина Петрова", email="irina.petrova@example.org", site=None
+        ),
+        "absent": make_registration(
+            event, name="Absent Person", email="absent@example.org", site=None
+        ),
     }
     return event, people
 
@@ -118,7 +127,8 @@ def test_teams_report_in_utf16_is_read_from_its_activities_section(app, name):
     assert people["Мердан Атаев"].minutes == 228
     assert len(people["Мердан Атаев"].spans) == 2
     assert people["Gülşat Hojamuradowa"].spans[0] == (
-        datetime(2025, 3, 14, 5, 5, tzinfo=UTC), datetime(2025, 3, 14, 5, 40, tzinfo=UTC)
+        datetime(2025, 3, 14, 5, 5, tzinfo=UTC),
+        datetime(2025, 3, 14, 5, 40, tzinfo=UTC),
     )
 
 
@@ -146,10 +156,15 @@ def test_dates_in_day_month_order_are_recognised_from_the_event_date(app):
 
 def test_merge_spans_does_not_count_overlaps_twice():
     t = datetime(2025, 3, 14, 5, tzinfo=UTC)
-    spans = [(t, t + timedelta(hours=1)), (t + timedelta(minutes=30), t + timedelta(hours=2)),
-             (t + timedelta(hours=3), t + timedelta(hours=4))]
-    assert merge_spans(spans) == [(t, t + timedelta(hours=2)),
-                                  (t + timedelta(hours=3), t + timedelta(hours=4))]
+    spans = [
+        (t, t + timedelta(hours=1)),
+        (t + timedelta(minutes=30), t + timedelta(hours=2)),
+        (t + timedelta(hours=3), t + timedelta(hours=4)),
+    ]
+    assert merge_spans(spans) == [
+        (t, t + timedelta(hours=2)),
+        (t + timedelta(hours=3), t + timedelta(hours=4)),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -254,10 +269,16 @@ def confirm(client, event, preview_html: str, extra: dict | None = None):
     payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', preview_html)
     assert payload, "the preview carries the parsed report"
     # Like a browser: hidden fields (such as earlier matches by hand) go along.
-    hidden = dict(re.findall(r'<input type="hidden" name="(match-[0-9a-f]+)" value="(\d+)">',
-                             preview_html))
-    data = {"csrf_token": csrf_token_from(preview_html), "payload": payload.group(1),
-            "confirm": "1", **hidden, **(extra or {})}
+    hidden = dict(
+        re.findall(r'<input type="hidden" name="(match-[0-9a-f]+)" value="(\d+)">', preview_html)
+    )
+    data = {
+        "csrf_token": csrf_token_from(preview_html),
+        "payload": payload.group(1),
+        "confirm": "1",
+        **hidden,
+        **(extra or {}),
+    }
     return client.post(f"/manage/events/{event.slug}/attendance/import/confirm", data=data)
 
 
@@ -269,8 +290,9 @@ def count_of(html: str, name: str) -> int:
     ("name", "attended", "below", "unmatched"),
     [("zoom_participants.csv", 5, 1, 3), ("teams_attendance.csv", 5, 1, 2)],
 )
-def test_import_preview_then_confirm_then_again(seminar, client, auth, name, attended, below,
-                                                unmatched):
+def test_import_preview_then_confirm_then_again(
+    seminar, client, auth, name, attended, below, unmatched
+):
     event, people = seminar
     login_organizer(auth)
 
@@ -278,7 +300,9 @@ def test_import_preview_then_confirm_then_again(seminar, client, auth, name, att
     assert preview.status_code == 200
     html = preview.get_data(as_text=True)
     assert (count_of(html, "attended"), count_of(html, "below"), count_of(html, "unmatched")) == (
-        attended, below, unmatched
+        attended,
+        below,
+        unmatched,
     )
     assert "2 registrations share this name" in html
     assert "Nothing has been saved yet" in html
@@ -310,10 +334,16 @@ def test_import_preview_then_confirm_then_again(seminar, client, auth, name, att
 def test_zoom_then_teams_for_the_same_meeting_does_not_add_time(seminar, client, auth):
     event, people = seminar
     login_organizer(auth)
-    confirm(client, event, upload(client, event, fixture("zoom_participants.csv"),
-                                  "zoom.csv").get_data(as_text=True))
-    confirm(client, event, upload(client, event, fixture("teams_attendance.csv"),
-                                  "teams.csv").get_data(as_text=True))
+    confirm(
+        client,
+        event,
+        upload(client, event, fixture("zoom_participants.csv"), "zoom.csv").get_data(as_text=True),
+    )
+    confirm(
+        client,
+        event,
+        upload(client, event, fixture("teams_attendance.csv"), "teams.csv").get_data(as_text=True),
+    )
     rows = {r.registration_id: r for r in report_rows(event)}
     assert rows[people["ayna"].id].online_minutes == 243
     assert rows[people["merdan"].id].online_minutes == 228
@@ -326,17 +356,19 @@ def test_an_unmatched_row_can_be_matched_by_hand(seminar, client, auth):
     html = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv").get_data(
         as_text=True
     )
-    key = re.search(
-        r'data-unmatched="([0-9a-f]+)">\s*<td>Ogulgerek Nurmuradowa', html
-    ).group(1)
+    key = re.search(r'data-unmatched="([0-9a-f]+)">\s*<td>Ogulgerek Nurmuradowa', html).group(1)
     assert f'<option value="{people["og2"].id}">' in html
 
     # Update the preview first: the row moves to "attended" and nothing is saved.
     payload = re.search(r'name="payload" type="hidden" value="([^"]+)"', html).group(1)
     updated = client.post(
         f"/manage/events/{event.slug}/attendance/import/confirm",
-        data={"csrf_token": csrf_token_from(html), "payload": payload, "preview": "1",
-              f"match-{key}": str(people["og2"].id)},
+        data={
+            "csrf_token": csrf_token_from(html),
+            "payload": payload,
+            "preview": "1",
+            f"match-{key}": str(people["og2"].id),
+        },
     )
     updated_html = updated.get_data(as_text=True)
     assert count_of(updated_html, "attended") == 6
@@ -354,8 +386,9 @@ def test_an_unmatched_row_can_be_matched_by_hand(seminar, client, auth):
 def test_threshold_in_minutes(seminar, client, auth):
     event, people = seminar
     login_organizer(auth)
-    html = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="30",
-                  unit="minutes").get_data(as_text=True)
+    html = upload(
+        client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="30", unit="minutes"
+    ).get_data(as_text=True)
     assert "Counts as attended from 30 minutes" in html
     assert count_of(html, "attended") == 6 and count_of(html, "below") == 0
 
@@ -383,9 +416,15 @@ def test_too_large_a_file_is_refused(seminar, client, auth):
     big = b"Name,Email,Join,Leave\n" + b"x" * (5 * 1024 * 1024 + 10)
     url = f"/manage/events/{event.slug}/attendance/import"
     builder = EnvironBuilder(
-        path=url, method="POST",
-        data={"csrf_token": get_csrf(client, url), "report": (io.BytesIO(big), "huge.csv"),
-              "threshold": "50", "threshold_unit": "percent", "timezone": "Asia/Ashgabat"},
+        path=url,
+        method="POST",
+        data={
+            "csrf_token": get_csrf(client, url),
+            "report": (io.BytesIO(big), "huge.csv"),
+            "threshold": "50",
+            "threshold_unit": "percent",
+            "timezone": "Asia/Ashgabat",
+        },
     )
     environ = builder.get_environ()
     try:
@@ -402,13 +441,14 @@ def test_too_large_a_file_is_refused(seminar, client, auth):
 def test_bad_threshold_is_refused(seminar, client, auth):
     event, _people = seminar
     login_organizer(auth)
-    response = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv",
-                      threshold="150", unit="percent")
+    response = upload(
+        client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="150", unit="percent"
+    )
     assert "cannot be more than 100" in response.get_data(as_text=True)
-    response = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv",
-                      threshold="many")
-    assert "Give a threshold." in response.get_data(as_text=True) or \
-        "Not a valid integer" in response.get_data(as_text=True)
+    response = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="many")
+    assert "Give a threshold." in response.get_data(
+        as_text=True
+    ) or "Not a valid integer" in response.get_data(as_text=True)
 
 
 def test_a_tampered_preview_is_refused(seminar, client, auth):

@@ -111,8 +111,9 @@ def test_in_person_registration_may_join_a_hybrid_event_online(app, client):
 
 
 def test_cancelled_event_or_missing_meeting_link(app, client):
-    cancelled = make_event("cancelled", starts_in=timedelta(minutes=-5),
-                           status=EventStatus.CANCELLED)
+    cancelled = make_event(
+        "cancelled", starts_in=timedelta(minutes=-5), status=EventStatus.CANCELLED
+    )
     person = make_registration(cancelled, site=None)
     response = client.get(f"/r/{person.manage_token}/join")
     assert response.status_code == 403

@@ -109,9 +109,13 @@ def test_full_site_puts_people_on_the_waitlist(client, app):
         ("org_kind", "secret-service", "Not a valid choice."),
     ],
 )
-def test_bad_fields_get_a_message_at_the_field_and_write_nothing(client, app, field, value, message):
+def test_bad_fields_get_a_message_at_the_field_and_write_nothing(
+    client, app, field, value, message
+):
     event = make_event()
-    response = client.post(f"/events/{event.slug}/register", data=form_data(client, **{field: value}))
+    response = client.post(
+        f"/events/{event.slug}/register", data=form_data(client, **{field: value})
+    )
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert f'id="{field}-error">{message}' in page.replace("&#39;", "'")
@@ -122,7 +126,9 @@ def test_bad_fields_get_a_message_at_the_field_and_write_nothing(client, app, fi
 def test_a_site_not_taking_part_in_this_event_is_refused(client, app):
     make_site("mary")  # exists, but not in this event
     event = make_event(sites={"ashgabat": 10, "ahal": 10})
-    response = client.post(f"/events/{event.slug}/register", data=form_data(client, participation="mary"))
+    response = client.post(
+        f"/events/{event.slug}/register", data=form_data(client, participation="mary")
+    )
     assert response.status_code == 200
     assert 'id="participation-error"' in response.get_data(as_text=True)
     assert registrations() == []
@@ -132,7 +138,9 @@ def test_online_choice_is_refused_for_an_in_person_event(client, app):
     event = make_event(format="in_person")
     page = client.get(f"/events/{event.slug}/register").get_data(as_text=True)
     assert 'value="online"' not in page
-    response = client.post(f"/events/{event.slug}/register", data=form_data(client, participation="online"))
+    response = client.post(
+        f"/events/{event.slug}/register", data=form_data(client, participation="online")
+    )
     assert 'id="participation-error"' in response.get_data(as_text=True)
     assert registrations() == []
 
@@ -236,14 +244,18 @@ def test_personal_page_switches_site_subject_to_capacity(client, app):
     person = make_registration(event, name="Maral Nuryyeva", site="ahal")
     url = f"/r/{person.manage_token}"
 
-    full = client.post(url, data={"change-csrf_token": manage_csrf(client, person),
-                                  "change-participation": "ashgabat"})
+    full = client.post(
+        url,
+        data={"change-csrf_token": manage_csrf(client, person), "change-participation": "ashgabat"},
+    )
     assert "There are no seats left at this site." in full.get_data(as_text=True)
     db.session.refresh(person)
     assert person.site.slug == "ahal"
 
-    moved = client.post(url, data={"change-csrf_token": manage_csrf(client, person),
-                                   "change-participation": "online"})
+    moved = client.post(
+        url,
+        data={"change-csrf_token": manage_csrf(client, person), "change-participation": "online"},
+    )
     assert moved.status_code == 302
     db.session.refresh(person)
     assert person.mode == Mode.ONLINE and person.site_id is None
@@ -254,14 +266,25 @@ def test_personal_page_switches_site_subject_to_capacity(client, app):
 def test_cancel_promotes_the_first_waitlisted_person(client, app):
     event = make_event(sites={"ashgabat": 10, "ahal": 1})
     holder = make_registration(event, name="Holder", email="holder@example.org")
-    first = make_registration(event, name="First Waiting", email="first@example.org",
-                              status=RegistrationStatus.WAITLISTED)
-    second = make_registration(event, name="Second Waiting", email="second@example.org",
-                               status=RegistrationStatus.WAITLISTED)
-    other_site = make_registration(event, name="Elsewhere", email="else@example.org",
-                                   site="ashgabat", status=RegistrationStatus.WAITLISTED)
-    response = client.post(f"/r/{holder.manage_token}/cancel",
-                           data={"cancel-csrf_token": manage_csrf(client, holder)})
+    first = make_registration(
+        event, name="First Waiting", email="first@example.org", status=RegistrationStatus.WAITLISTED
+    )
+    second = make_registration(
+        event,
+        name="Second Waiting",
+        email="second@example.org",
+        status=RegistrationStatus.WAITLISTED,
+    )
+    other_site = make_registration(
+        event,
+        name="Elsewhere",
+        email="else@example.org",
+        site="ashgabat",
+        status=RegistrationStatus.WAITLISTED,
+    )
+    response = client.post(
+        f"/r/{holder.manage_token}/cancel", data={"cancel-csrf_token": manage_csrf(client, holder)}
+    )
     assert response.status_code == 302
     for registration in (holder, first, second, other_site):
         db.session.refresh(registration)
@@ -298,8 +321,12 @@ def test_an_email_that_cannot_be_sent_never_fails_the_registration(client, app):
 
 def _register_many(event, number, start=0):
     for index in range(start, start + number):
-        make_registration(event, name=f"Person {index}", email=f"p{index}@example.org",
-                          site="ahal" if index % 2 else "ashgabat")
+        make_registration(
+            event,
+            name=f"Person {index}",
+            email=f"p{index}@example.org",
+            site="ahal" if index % 2 else "ashgabat",
+        )
 
 
 def test_event_page_runs_a_constant_number_of_queries(client, app, count_queries):

@@ -198,8 +198,9 @@ def attendance_xlsx(
     target = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="hybriddesk-xlsx-") as tmpdir:
         workbook = _workbook(target, tmpdir)
-        _write_table(workbook, workbook.add_worksheet(_("Attendance")), attendance_columns(zone),
-                     rows, zone)
+        _write_table(
+            workbook, workbook.add_worksheet(_("Attendance")), attendance_columns(zone), rows, zone
+        )
         _write_summary(workbook, workbook.add_worksheet(_("Summary")), summary)
         workbook.close()
     return target.getvalue()
@@ -208,8 +209,14 @@ def attendance_xlsx(
 def _write_summary(workbook, sheet, summary: AttendanceSummary) -> None:
     bold = workbook.add_format({"bold": True})
     header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "bottom": 1})
-    titles = [_("Site"), _("Capacity"), _("Confirmed"), _("Waitlisted"), _("Checked in"),
-              _("Not arrived")]
+    titles = [
+        _("Site"),
+        _("Capacity"),
+        _("Confirmed"),
+        _("Waitlisted"),
+        _("Checked in"),
+        _("Not arrived"),
+    ]
     sheet.set_column(0, 0, 32)
     sheet.set_column(1, len(titles) - 1, 14)
     for index, title in enumerate(titles):
@@ -217,24 +224,37 @@ def _write_summary(workbook, sheet, summary: AttendanceSummary) -> None:
     row = 1
     for site in summary.sites:
         sheet.write_string(row, 0, site.name)
-        for index, value in enumerate((site.capacity, site.confirmed, site.waitlisted,
-                                       site.checked_in, site.not_arrived), start=1):
+        for index, value in enumerate(
+            (site.capacity, site.confirmed, site.waitlisted, site.checked_in, site.not_arrived),
+            start=1,
+        ):
             sheet.write_number(row, index, value)
         row += 1
     totals = summary.totals
     sheet.write_string(row, 0, _("All sites"), bold)
-    for index, value in enumerate((totals.capacity, totals.confirmed, totals.waitlisted,
-                                   totals.checked_in, totals.not_arrived), start=1):
+    for index, value in enumerate(
+        (
+            totals.capacity,
+            totals.confirmed,
+            totals.waitlisted,
+            totals.checked_in,
+            totals.not_arrived,
+        ),
+        start=1,
+    ):
         sheet.write_number(row, index, value, bold)
     row += 2
     if summary.online is not None:
-        for index, title in enumerate((_("Online"), _("Registered"), _("Joined"),
-                                       _("Attended by report"))):
+        for index, title in enumerate(
+            (_("Online"), _("Registered"), _("Joined"), _("Attended by report"))
+        ):
             sheet.write_string(row, index, title, header)
         row += 1
         sheet.write_string(row, 0, _("Online"))
-        for index, value in enumerate((summary.online.registered, summary.online.joined,
-                                       summary.online.attended_by_report), start=1):
+        for index, value in enumerate(
+            (summary.online.registered, summary.online.joined, summary.online.attended_by_report),
+            start=1,
+        ):
             sheet.write_number(row, index, value)
         row += 2
     sheet.write_string(row, 0, _("Attended in total"), bold)
@@ -246,8 +266,13 @@ def registrations_xlsx(rows: Iterable[RegistrationRow], zone: ZoneInfo) -> bytes
     target = io.BytesIO()
     with tempfile.TemporaryDirectory(prefix="hybriddesk-xlsx-") as tmpdir:
         workbook = _workbook(target, tmpdir)
-        _write_table(workbook, workbook.add_worksheet(_("Registrations")),
-                     registration_columns(zone), rows, zone)
+        _write_table(
+            workbook,
+            workbook.add_worksheet(_("Registrations")),
+            registration_columns(zone),
+            rows,
+            zone,
+        )
         workbook.close()
     return target.getvalue()
 
@@ -260,9 +285,7 @@ HEADER_HEIGHT = 58
 COLUMN_HEADER_HEIGHT = 18
 ROW_HEIGHT = 26
 BLANK_ROWS = 10
-ROWS_PER_PAGE = int(
-    (PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - COLUMN_HEADER_HEIGHT) // ROW_HEIGHT
-)
+ROWS_PER_PAGE = int((PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - COLUMN_HEADER_HEIGHT) // ROW_HEIGHT)
 #: Column widths in points: number, name, organisation and position, arrival, signature.
 WIDTHS = (26, 150, 170, 48, PAGE_WIDTH - 2 * MARGIN - 26 - 150 - 170 - 48)
 
@@ -308,9 +331,18 @@ def signin_sheet_pdf(
         total_pages = section_pages(section)
         entries: list[SigninRow | None] = [*section.rows, *([None] * BLANK_ROWS)]
         for page in range(total_pages):
-            _page_header(canvas, regular, bold, event_title, section.site_name, date_text,
-                         page + 1, total_pages, titles)
-            chunk = entries[page * ROWS_PER_PAGE:(page + 1) * ROWS_PER_PAGE]
+            _page_header(
+                canvas,
+                regular,
+                bold,
+                event_title,
+                section.site_name,
+                date_text,
+                page + 1,
+                total_pages,
+                titles,
+            )
+            chunk = entries[page * ROWS_PER_PAGE : (page + 1) * ROWS_PER_PAGE]
             top = PAGE_HEIGHT - MARGIN - HEADER_HEIGHT - COLUMN_HEADER_HEIGHT
             for offset, entry in enumerate(chunk):
                 number = page * ROWS_PER_PAGE + offset + 1
@@ -318,7 +350,6 @@ def signin_sheet_pdf(
             canvas.showPage()
     canvas.save()
     return buffer.getvalue()
-
 
 
 def _page_header(canvas, regular, bold, title, site_name, date_text, page, pages, titles):
@@ -337,8 +368,14 @@ def _page_header(canvas, regular, bold, title, site_name, date_text, page, pages
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 30, date_text)
     canvas.setFont(regular, 8)
     canvas.setFillGray(0.35)
-    canvas.drawString(MARGIN, top - 44, _("Please sign next to your name. Add your details "
-                                           "on an empty line if your name is not listed."))
+    canvas.drawString(
+        MARGIN,
+        top - 44,
+        _(
+            "Please sign next to your name. Add your details "
+            "on an empty line if your name is not listed."
+        ),
+    )
     canvas.setFillGray(0)
     y = top - HEADER_HEIGHT
     canvas.setFillGray(0.9)

@@ -28,7 +28,10 @@ class ReportUploadForm(FlaskForm):
     )
     threshold_unit = RadioField(
         _l("Threshold in"),
-        choices=[SelectChoice(PERCENT, _l("percent of the event")), SelectChoice(MINUTES, _l("minutes"))],
+        choices=[
+            SelectChoice(PERCENT, _l("percent of the event")),
+            SelectChoice(MINUTES, _l("minutes")),
+        ],
         default=PERCENT,
     )
     timezone = SelectField(_l("Time zone of the times in the report"))

@@ -91,8 +91,10 @@ def decode_report(data: bytes) -> str:
         text = data.decode(encoding)
     except UnicodeDecodeError as error:
         raise ReportFormatError(
-            _("The file's text encoding could not be read. Export the report again "
-              "from Zoom or Teams and upload it unchanged (UTF-8 or UTF-16).")
+            _(
+                "The file's text encoding could not be read. Export the report again "
+                "from Zoom or Teams and upload it unchanged (UTF-8 or UTF-16)."
+            )
         ) from error
     if "\x00" in text:
         raise ReportFormatError(_("This does not look like a text file."))
@@ -102,8 +104,16 @@ def decode_report(data: bytes) -> str:
 # --- dates ------------------------------------------------------------------
 
 _DATE_FORMATS = (
-    "%m/%d/%Y", "%m/%d/%y", "%d/%m/%Y", "%d/%m/%y", "%d.%m.%Y", "%d.%m.%y",
-    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%d-%m-%Y",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%d/%m/%Y",
+    "%d/%m/%y",
+    "%d.%m.%Y",
+    "%d.%m.%y",
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%d-%m-%Y",
 )
 _TIME_FORMATS = ("%I:%M:%S %p", "%I:%M %p", "%H:%M:%S", "%H:%M")
 _SPACES = re.compile(r"\s+")
@@ -225,9 +235,7 @@ def _segments(
         raise ReportFormatError(_("The report lists no participants."))
     columns = _find_columns(header, data)
     if columns is None:
-        raise ReportFormatError(
-            _("The report has no join and leave times that could be read.")
-        )
+        raise ReportFormatError(_("The report has no join and leave times that could be read."))
 
     def cell(row: list[str], index: int | None) -> str:
         return row[index] if index is not None and index < len(row) else ""
@@ -332,7 +340,7 @@ def parse_zoom(rows: list[list[str]], zone: ZoneInfo, near: datetime | None) -> 
     if timed_rows == 0 and len(rows) > 1:
         # Several rows and not one time in them: a table, but not a meeting report.
         raise ReportFormatError(_("The report has no join and leave times that could be read."))
-    header, data = rows[header_at], rows[header_at + 1:]
+    header, data = rows[header_at], rows[header_at + 1 :]
     title = ""
     for index, row in enumerate(rows[:header_at]):
         topic = next((i for i, cell in enumerate(row) if cell.lower() == "topic"), None)
@@ -418,8 +426,11 @@ def people_in(report: ParsedReport) -> list[ReportPerson]:
         if person is None:
             key = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
             person = groups[identity] = ReportPerson(
-                key=key, name=segment.name, email=segment.email,
-                original_name=segment.original_name, spans=[],
+                key=key,
+                name=segment.name,
+                email=segment.email,
+                original_name=segment.original_name,
+                spans=[],
             )
         person.spans.append((segment.joined_at, segment.left_at))
     return list(groups.values())
@@ -431,8 +442,13 @@ def people_to_payload(report: ParsedReport) -> dict:
         "source": report.source.value,
         "title": report.title,
         "people": [
-            [p.key, p.name, p.email, p.original_name,
-             [[int(a.timestamp()), int(b.timestamp())] for a, b in p.spans]]
+            [
+                p.key,
+                p.name,
+                p.email,
+                p.original_name,
+                [[int(a.timestamp()), int(b.timestamp())] for a, b in p.spans],
+            ]
             for p in people_in(report)
         ],
     }
@@ -441,7 +457,10 @@ def people_to_payload(report: ParsedReport) -> dict:
 def people_from_payload(payload: dict) -> list[ReportPerson]:
     return [
         ReportPerson(
-            key=key, name=name, email=email, original_name=original,
+            key=key,
+            name=name,
+            email=email,
+            original_name=original,
             spans=[
                 (datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC)) for a, b in spans
             ],
@@ -637,7 +656,10 @@ def _merge_with_existing(
         and attended == (row.result == CheckInResult.ADMITTED)
     )
     return _Merged(
-        merged_minutes_, merged_first, merged_last, attended,
+        merged_minutes_,
+        merged_first,
+        merged_last,
+        attended,
         Change.UNCHANGED if unchanged else Change.UPDATED,
     )
 

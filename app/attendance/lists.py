@@ -153,15 +153,38 @@ def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[
             sa.or_(Registration.site_id.in_(site_ids), admission.site_id.in_(site_ids))
         )
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        (rid, name, organization, position, org_kind, gender, email, phone, mode, status,
-         registered_name, admission_name, admission_site_id, admitted_at, admitted_method,
-         joined_at, report_at, report_result, minutes) = row
+        (
+            rid,
+            name,
+            organization,
+            position,
+            org_kind,
+            gender,
+            email,
+            phone,
+            mode,
+            status,
+            registered_name,
+            admission_name,
+            admission_site_id,
+            admitted_at,
+            admitted_method,
+            joined_at,
+            report_at,
+            report_result,
+            minutes,
+        ) = row
         reported = report_result == CheckInResult.ADMITTED
         first, method = admitted_at, admitted_method
         if first is None:
-            online = [(t, m) for t, m in ((joined_at, CheckInMethod.ONLINE_JOIN),
-                                          (report_at if reported else None,
-                                           CheckInMethod.ONLINE_REPORT)) if t is not None]
+            online = [
+                (t, m)
+                for t, m in (
+                    (joined_at, CheckInMethod.ONLINE_JOIN),
+                    (report_at if reported else None, CheckInMethod.ONLINE_REPORT),
+                )
+                if t is not None
+            ]
             if online:
                 first, method = min(online)
         yield AttendanceRow(
@@ -206,9 +229,7 @@ def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[Sign
     Turkmen and Cyrillic names sort the same on SQLite and PostgreSQL.
     """
     admission = aliased(CheckIn)
-    event_sites = [
-        es for es in event.event_sites if site_ids is None or es.site_id in site_ids
-    ]
+    event_sites = [es for es in event.event_sites if site_ids is None or es.site_id in site_ids]
     wanted = {es.site_id for es in event_sites}
     rows = db.session.execute(
         sa.select(
@@ -251,8 +272,9 @@ def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[Sign
         if site_id in per_site and admitted_site is None and status == RegistrationStatus.CONFIRMED:
             per_site[site_id].append((key, SigninRow(name, organization, position, None)))
     return [
-        SigninSection(es.site.name, [row for _, row in sorted(per_site[es.site_id],
-                                                            key=lambda item: item[0])])
+        SigninSection(
+            es.site.name, [row for _, row in sorted(per_site[es.site_id], key=lambda item: item[0])]
+        )
         for es in event_sites
     ]
 
@@ -282,11 +304,33 @@ def registration_rows(event: Event, site_ids: set[int] | None = None) -> Iterato
     if site_ids is not None:
         query = query.where(Registration.site_id.in_(site_ids))
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        (name, email, phone, organization, position, org_kind, gender, language, mode,
-         site_name, status, created_at, cancelled_at) = row
+        (
+            name,
+            email,
+            phone,
+            organization,
+            position,
+            org_kind,
+            gender,
+            language,
+            mode,
+            site_name,
+            status,
+            created_at,
+            cancelled_at,
+        ) = row
         yield RegistrationRow(
-            name=name, email=email, phone=phone, organization=organization, position=position,
-            org_kind=org_kind, gender=gender, language=language, mode=mode,
-            site=site_name or "", status=status, registered_at=created_at,
+            name=name,
+            email=email,
+            phone=phone,
+            organization=organization,
+            position=position,
+            org_kind=org_kind,
+            gender=gender,
+            language=language,
+            mode=mode,
+            site=site_name or "",
+            status=status,
+            registered_at=created_at,
             cancelled_at=cancelled_at,
         )

@@ -199,11 +199,11 @@ def report_csv(event_title: str, report: AttendanceReport) -> bytes:
     for title, lines in [*report.tables(), (_("Total"), [report.total])]:
         writer.writerow([title, _("Registered"), _("Attended"), _("Attendance rate")])
         for line in lines:
-            writer.writerow([neutralise(line.label), line.registered, line.attended,
-                             line.rate_text])
+            writer.writerow(
+                [neutralise(line.label), line.registered, line.attended, line.rate_text]
+            )
         writer.writerow([])
     writer.writerow([_("Refused check-ins"), _("Where"), _("Count")])
     for refusal in report.refused:
         writer.writerow([neutralise(refusal.reason), neutralise(refusal.where), refusal.count])
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
-

@@ -75,7 +75,9 @@ def join(token: str):
     refusal = join_refusal(registration)
     if refusal is not None:
         response = render_template(
-            "attendance/join_unavailable.html", registration=registration, event=event,
+            "attendance/join_unavailable.html",
+            registration=registration,
+            event=event,
             refusal=refusal,
         )
         return _private(Response(response, status=403))
@@ -84,7 +86,10 @@ def join(token: str):
     if state != JoinState.OPEN:
         opens_at, _closes_at = join_window(event, opens_before)
         response = render_template(
-            "attendance/join_wait.html", registration=registration, event=event, state=state,
+            "attendance/join_wait.html",
+            registration=registration,
+            event=event,
+            state=state,
             opens_at=opens_at,
         )
         return _private(Response(response))
@@ -148,7 +153,11 @@ def _dashboard_data(event: Event, site_ids: set[int] | None):
     start, end = arrivals.domain(event)
     charts = {
         site.slug: arrivals_svg(
-            arrivals.per_site.get(site.site_id, []), start, end, site.confirmed, event.zone,
+            arrivals.per_site.get(site.site_id, []),
+            start,
+            end,
+            site.confirmed,
+            event.zone,
             _("Arrivals over time at %(site)s", site=site.name),
         )
         for site in summary.sites
@@ -164,7 +173,10 @@ def dashboard(slug: str):
     site_ids, event_site = _site_scope(event)
     summary, charts = _dashboard_data(event, site_ids)
     return render_template(
-        "attendance/dashboard.html", event=event, summary=summary, charts=charts,
+        "attendance/dashboard.html",
+        event=event,
+        summary=summary,
+        charts=charts,
         event_site=event_site,
         data_url=url_for("attendance.dashboard_data", slug=slug, site=request.args.get("site")),
         refresh_ms=current_app.config.get("DASHBOARD_REFRESH_MS", 5000),
@@ -199,8 +211,9 @@ def _csv_response(chunks, filename: str) -> Response:
 
 
 def _file_response(data: bytes, mimetype: str, filename: str) -> Response:
-    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True,
-                         download_name=filename)
+    response = send_file(
+        io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=filename
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -241,8 +254,9 @@ def attendance_pdf(slug: str):
     data = exports.signin_sheet_pdf(
         event.title, date_text, signin_sections(event, site_ids), event.zone
     )
-    return _file_response(data, "application/pdf",
-                          _filename(event, event_site, "sign-in-sheet", "pdf"))
+    return _file_response(
+        data, "application/pdf", _filename(event, event_site, "sign-in-sheet", "pdf")
+    )
 
 
 @bp.route("/manage/events/<slug>/registrations.csv")
@@ -262,8 +276,9 @@ def registrations_xlsx(slug: str):
     event = _event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     data = exports.registrations_xlsx(registration_rows(event, site_ids), event.zone)
-    return _file_response(data, XLSX_MIMETYPE,
-                          _filename(event, event_site, "registrations", "xlsx"))
+    return _file_response(
+        data, XLSX_MIMETYPE, _filename(event, event_site, "registrations", "xlsx")
+    )
 
 
 # --- the report -------------------------------------------------------------
@@ -275,7 +290,9 @@ def report(slug: str):
     """Registered versus attended by site, mode, kind of organisation and gender."""
     event = _event_or_404(slug)
     return render_template(
-        "attendance/report.html", event=event, report=attendance_report(event),
+        "attendance/report.html",
+        event=event,
+        report=attendance_report(event),
         printable=request.args.get("print") == "1",
     )
 
@@ -324,8 +341,10 @@ def import_report(slug: str):
             token = _serializer().dumps(payload)
             if len(token) > _form_field_limit():
                 form.report.errors = [
-                    _("This report has too many rows to import at once. "
-                      "Split it into smaller files.")
+                    _(
+                        "This report has too many rows to import at once. "
+                        "Split it into smaller files."
+                    )
                 ]
             else:
                 return _render_preview(event, payload, token, manual={})
@@ -334,12 +353,20 @@ def import_report(slug: str):
 
 def _render_preview(event: Event, payload: dict, token: str, manual: dict[str, int]):
     plan = build_import_plan(
-        event, ReportSource(payload["source"]), payload["title"],
-        people_from_payload(payload), payload["threshold"], manual,
+        event,
+        ReportSource(payload["source"]),
+        payload["title"],
+        people_from_payload(payload),
+        payload["threshold"],
+        manual,
     )
     form = ConfirmImportForm(payload=token)
     return render_template(
-        "attendance/import_preview.html", event=event, plan=plan, form=form, manual=manual,
+        "attendance/import_preview.html",
+        event=event,
+        plan=plan,
+        form=form,
+        manual=manual,
         filename=payload.get("file", ""),
     )
 
@@ -372,24 +399,44 @@ def confirm_import(slug: str):
     if "preview" in request.form:
         return _render_preview(event, payload, form.payload.data, manual)
     plan = build_import_plan(
-        event, ReportSource(payload["source"]), payload["title"],
-        people_from_payload(payload), payload["threshold"], manual,
+        event,
+        ReportSource(payload["source"]),
+        payload["title"],
+        people_from_payload(payload),
+        payload["threshold"],
+        manual,
     )
     try:
-        outcome = apply_import(event, plan, current_user.id,
-                               device=f"{payload['source']} report {payload.get('file', '')}")
+        outcome = apply_import(
+            event,
+            plan,
+            current_user.id,
+            device=f"{payload['source']} report {payload.get('file', '')}",
+        )
         db.session.commit()
     except sa.exc.IntegrityError:
         db.session.rollback()
-        flash(_("Someone else imported a report at the same moment. Nothing was saved; "
-                "please confirm again."), "error")
+        flash(
+            _(
+                "Someone else imported a report at the same moment. Nothing was saved; "
+                "please confirm again."
+            ),
+            "error",
+        )
         return _render_preview(event, payload, form.payload.data, manual)
     flash(
-        _("Report imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.",
-          new=outcome.created, updated=outcome.updated, unchanged=outcome.unchanged)
+        _(
+            "Report imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.",
+            new=outcome.created,
+            updated=outcome.updated,
+            unchanged=outcome.unchanged,
+        )
         + " "
-        + ngettext("%(num)d person in the report was not matched.",
-                   "%(num)d people in the report were not matched.", len(plan.unmatched)),
+        + ngettext(
+            "%(num)d person in the report was not matched.",
+            "%(num)d people in the report were not matched.",
+            len(plan.unmatched),
+        ),
         "success",
     )
     return redirect(url_for("attendance.report", slug=slug))

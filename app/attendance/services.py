@@ -268,9 +268,7 @@ def join_window(event: Event, opens_minutes_before: int) -> tuple[datetime, date
     return event.starts_at - timedelta(minutes=opens_minutes_before), event.ends_at
 
 
-def join_state(
-    event: Event, opens_minutes_before: int, now: datetime | None = None
-) -> JoinState:
+def join_state(event: Event, opens_minutes_before: int, now: datetime | None = None) -> JoinState:
     """Whether the join link is open now, not open yet, or over."""
     now = now or utcnow()
     opens, closes = join_window(event, opens_minutes_before)

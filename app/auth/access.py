@@ -54,11 +54,14 @@ def can_access_site(user: StaffUser, site_id: int | None) -> bool:
         return True
     if site_id is None:
         return False
-    return db.session.scalar(
-        sa.select(sa.literal(True)).where(
-            staff_sites.c.staff_user_id == user.id, staff_sites.c.site_id == site_id
+    return (
+        db.session.scalar(
+            sa.select(sa.literal(True)).where(
+                staff_sites.c.staff_user_id == user.id, staff_sites.c.site_id == site_id
+            )
         )
-    ) is not None
+        is not None
+    )
 
 
 def site_access_clause(user: StaffUser, site_id_column) -> sa.ColumnElement[bool]:

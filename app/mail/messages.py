@@ -92,9 +92,7 @@ def notify_registration(registration: Registration, kind: str) -> None:
             "personal_url": personal_url(registration),
         }
         calendar, attachments = invite_parts(registration, kind)
-        context["badge_cid"] = next(
-            (a.content_id for a in attachments if a.content_id), None
-        )
+        context["badge_cid"] = next((a.content_id for a in attachments if a.content_id), None)
         message = build_message(
             recipient=registration.email,
             subject=_subjects(event.title)[kind],

@@ -19,7 +19,12 @@ from flask_wtf import FlaskForm
 from app.events.routes import public_event_or_404
 from app.extensions import db, limiter
 from app.models import Mode, Registration, RegistrationStatus
-from app.registrations.forms import ONLINE, ParticipationForm, RegistrationForm, participation_choices
+from app.registrations.forms import (
+    ONLINE,
+    ParticipationForm,
+    RegistrationForm,
+    participation_choices,
+)
 from app.registrations.services import (
     RegistrationError,
     RegistrationInput,
@@ -107,8 +112,9 @@ def thanks(slug: str):
     if not token:
         return redirect(url_for("events.show", slug=slug))
     registration = registration_for_token(token)
-    return render_template("registrations/thanks.html", registration=registration,
-                           event=registration.event)
+    return render_template(
+        "registrations/thanks.html", registration=registration, event=registration.event
+    )
 
 
 @bp.route("/events/<slug>/register/already")
@@ -128,8 +134,7 @@ def manage(token: str):
     form.participation.choices = participation_choices(event, seats)
     cancel_form = FlaskForm(prefix="cancel")
     can_change = (
-        registration.status != RegistrationStatus.CANCELLED
-        and event.registration_state() == "open"
+        registration.status != RegistrationStatus.CANCELLED and event.registration_state() == "open"
     )
     if request.method == "GET":
         form.participation.data = registration.site.slug if registration.site else ONLINE
