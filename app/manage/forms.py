@@ -33,6 +33,7 @@ from wtforms.validators import (
 from app import labels
 from app.manage.services import SLUG_PATTERN, is_valid_timezone
 from app.models import EventFormat, EventStatus, Gender, Mode, OrgKind, RegistrationStatus, Role
+from app.registrations.forms import EMAIL_VALIDATORS, PHONE_VALIDATORS
 
 #: What a datetime-local input sends; seconds are accepted but not needed.
 LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -193,18 +194,8 @@ class RegistrationFilterForm(FlaskForm):
 class RegistrationEditForm(FlaskForm):
     participation = SelectField(_l("Takes part"), validators=[InputRequired()])
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        _l("Email"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-    )
-    phone = TelField(
-        _l("Phone"),
-        validators=[
-            Optional(),
-            Length(max=40),
-            Regexp(r"^[0-9+()\-. ]{5,40}$", message=_l("Use digits, spaces and + ( ) - only.")),
-        ],
-    )
+    email = EmailField(_l("Email"), validators=EMAIL_VALIDATORS)
+    phone = TelField(_l("Phone"), validators=PHONE_VALIDATORS)
     organization = StringField(_l("Organisation"), validators=[Optional(), Length(max=300)])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
     org_kind = SelectField(

@@ -24,6 +24,15 @@ def participation_choices(event: Event, seats: dict[int, int]) -> list[SelectCho
     return choices
 
 
+#: Shared by every form that takes a participant's contact details.
+EMAIL_VALIDATORS = [DataRequired(), Email(check_deliverability=False), Length(max=254)]
+PHONE_VALIDATORS = [
+    Optional(),
+    Length(max=40),
+    Regexp(r"^[0-9+()\-. ]{5,40}$", message=_l("Use digits, spaces and + ( ) - only.")),
+]
+
+
 class ParticipationForm(FlaskForm):
     participation = RadioField(
         _l("How will you take part?"),
@@ -33,17 +42,8 @@ class ParticipationForm(FlaskForm):
 
 class RegistrationForm(ParticipationForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(
-        _l("Email"), validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)]
-    )
-    phone = TelField(
-        _l("Phone"),
-        validators=[
-            Optional(),
-            Length(max=40),
-            Regexp(r"^[0-9+()\-. ]{5,40}$", message=_l("Use digits, spaces and + ( ) - only.")),
-        ],
-    )
+    email = EmailField(_l("Email"), validators=EMAIL_VALIDATORS)
+    phone = TelField(_l("Phone"), validators=PHONE_VALIDATORS)
     organization = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=300)])
     position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
     org_kind = SelectField(
