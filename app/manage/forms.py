@@ -259,10 +259,7 @@ def password_fields():
 
 
 class NewStaffForm(StaffForm):
-    email = EmailField(
-        _l("Email"),
-        validators=[DataRequired(), Email(check_deliverability=False), Length(max=254)],
-    )
+    email = EmailField(_l("Email"), validators=EMAIL_VALIDATORS)
     password, password_again = password_fields()
 
 
