@@ -21,10 +21,16 @@ from app.models import (
     EventFormat,
     EventSite,
     EventStatus,
+    Gender,
+    Mode,
+    OrgKind,
+    Registration,
+    RegistrationStatus,
     Role,
     Site,
     StaffUser,
     hash_api_token,
+    utcnow,
 )
 
 DEMO_EVENT_SLUG = "human-rights-seminar"
@@ -213,8 +219,153 @@ def seed_demo() -> list[tuple[str, str, str]]:
         user.sites = [sites[s] for s in site_slugs]
         logins.append((email, role.value, password))
     _save_demo_passwords(logins)
+    db.session.flush()
+    _seed_demo_participants(event)
     db.session.commit()
     return logins
+
+
+#: (name, email, organisation, position, kind, gender, language, site or None for online)
+DEMO_PARTICIPANTS = [
+    (
+        "Ňurgeldi Şükürow",
+        "nurgeldi.sukurow",
+        "Ahal information centre for human rights",
+        "Head of centre",
+        OrgKind.INFO_CENTRE,
+        Gender.MALE,
+        "tk",
+        "ahal",
+    ),
+    (
+        "Aýna Orazowa",
+        "ayna.orazowa",
+        "Ahal velayat administration",
+        "Specialist",
+        OrgKind.STATE,
+        Gender.FEMALE,
+        "tk",
+        "ahal",
+    ),
+    (
+        "Гульнара Аманова",
+        "gulnara.amanova",
+        "Institute of State, Law and Democracy",
+        "Senior researcher",
+        OrgKind.STATE,
+        Gender.FEMALE,
+        "ru",
+        "ashgabat",
+    ),
+    (
+        "Maral Nuryýewa",
+        "maral.nuryyewa",
+        "Ombudsman's Office",
+        "Adviser",
+        OrgKind.STATE,
+        Gender.FEMALE,
+        "tk",
+        "ashgabat",
+    ),
+    (
+        "Dmitriy Sokolov",
+        "dmitriy.sokolov",
+        "UNDP Turkmenistan",
+        "Project manager",
+        OrgKind.INTERNATIONAL,
+        Gender.MALE,
+        "en",
+        "ashgabat",
+    ),
+    (
+        "Merdan Annaýew",
+        "merdan.annayew",
+        "Balkan information centre for human rights",
+        "Coordinator",
+        OrgKind.INFO_CENTRE,
+        Gender.MALE,
+        "tk",
+        "balkan",
+    ),
+    (
+        "Bahar Gurbanowa",
+        "bahar.gurbanowa",
+        "Women's Union of Turkmenistan, Dashoguz",
+        "Chair",
+        OrgKind.PUBLIC,
+        Gender.FEMALE,
+        "tk",
+        "dashoguz",
+    ),
+    (
+        "Сердар Хыдыров",
+        "serdar.hydyrov",
+        "Neutral Turkmenistan newspaper",
+        "Journalist",
+        OrgKind.MEDIA,
+        Gender.MALE,
+        "ru",
+        "lebap",
+    ),
+    (
+        "Jeren Ataýewa",
+        "jeren.atayewa",
+        "Youth Organisation of Turkmenistan, Mary",
+        "Member",
+        OrgKind.PUBLIC,
+        Gender.FEMALE,
+        "tk",
+        "mary",
+    ),
+    (
+        "Anna Keller",
+        "anna.keller",
+        "Independent expert",
+        "Human rights lawyer",
+        OrgKind.EXPERT,
+        Gender.FEMALE,
+        "en",
+        None,
+    ),
+    (
+        "Oraz Berdiýew",
+        "oraz.berdiyew",
+        "Turkmen State Institute of Economics",
+        "Lecturer",
+        OrgKind.OTHER,
+        Gender.MALE,
+        "tk",
+        None,
+    ),
+]
+
+
+def _seed_demo_participants(event: Event) -> None:
+    """A few confirmed participants, so lists, badges and check-in have someone to show."""
+    taken = set(
+        db.session.scalars(sa.select(Registration.email).where(Registration.event_id == event.id))
+    )
+    site_ids = {es.site.slug: es.site_id for es in event.event_sites}
+    for name, local_part, organization, position, kind, gender, language, site in DEMO_PARTICIPANTS:
+        email = f"{local_part}@example.org"
+        if email in taken:
+            continue
+        db.session.add(
+            Registration(
+                event=event,
+                name=name,
+                email=email,
+                organization=organization,
+                position=position,
+                org_kind=kind,
+                gender=gender,
+                language=language,
+                mode=Mode.IN_PERSON if site else Mode.ONLINE,
+                site_id=site_ids[site] if site else None,
+                status=RegistrationStatus.CONFIRMED,
+                consent_at=utcnow(),
+            )
+        )
 
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
@@ -269,8 +420,6 @@ def create_token(email: str, label: str):
 @click.argument("email")
 def revoke_tokens(email: str):
     """Revoke every API token of a staff user."""
-    from app.models import utcnow
-
     user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
     if user is None:
         raise click.ClickException(f"no staff user {email}")
@@ -297,7 +446,7 @@ def send_outbox(limit: int):
 
 @click.command("seed-demo")
 def seed_demo_command():
-    """Load the demo seminar, its sites, agenda and staff. Safe to run again."""
+    """Load the demo seminar, its sites, agenda, staff and a few participants. Safe to run again."""
     logins = seed_demo()
     click.echo(f"Demo event: /events/{DEMO_EVENT_SLUG}")
     click.echo("Staff logins (set DEMO_PASSWORD_<NAME> to choose them):")

@@ -7,9 +7,19 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app.cli import DEMO_PARTICIPANTS
 from app.extensions import db
 from app.mail.outbox import OutboxMessage
-from app.models import ApiToken, Event, EventStatus, Role, Site, StaffUser, hash_api_token
+from app.models import (
+    ApiToken,
+    Event,
+    EventStatus,
+    Registration,
+    Role,
+    Site,
+    StaffUser,
+    hash_api_token,
+)
 from tests.conftest import make_event, make_registration
 
 SITES = {"ashgabat", "ahal", "balkan", "dashoguz", "lebap", "mary"}
@@ -48,12 +58,16 @@ def test_seed_demo_is_idempotent(runner, app, monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD_ADMIN", "from-the-environment")
     first = runner.invoke(args=["seed-demo"])
     event = db.session.scalar(sa.select(Event).where(Event.slug == "human-rights-seminar"))
-    make_registration(event, site="ahal")
+    make_registration(event, name="Walk In", email="walk.in@example.org", site="ahal")
     second = runner.invoke(args=["seed-demo"])
     assert first.exit_code == second.exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 6
     assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 7
+    # The sample participants are not added twice; the one added by hand stays.
+    assert (
+        db.session.scalar(sa.select(sa.func.count(Registration.id))) == len(DEMO_PARTICIPANTS) + 1
+    )
     admin = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "admin@example.org"))
     assert admin.check_password("from-the-environment")
 
