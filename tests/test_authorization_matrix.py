@@ -55,6 +55,7 @@ ACCESS: dict[str, str] = {
     "manage.edit_staff": ADMIN,
     "manage.reset_password": ADMIN,
     "manage.revoke_token": ADMIN,
+    "checkin.service_worker": PUBLIC,
     "checkin.choose_site": STAFF,
     "checkin.site_page": STAFF,
     "attendance.dashboard": STAFF,

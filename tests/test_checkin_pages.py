@@ -121,3 +121,11 @@ def test_the_vendored_scanner_and_its_licence_are_served(client):
         response = client.get(f"/static/vendor/qr-scanner/{path}")
         assert response.status_code == 200
         response.close()
+
+
+def test_the_service_worker_is_served_with_the_scope_of_the_staff_pages(client, app):
+    response = client.get("/manage/checkin-sw.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Cache-Control"] == "no-cache"
+    assert b"hybriddesk-checkin-v1" in response.data

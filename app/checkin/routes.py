@@ -1,6 +1,17 @@
 """The check-in page for one event and site, built on the JSON API."""
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,6 +20,13 @@ from app.checkin.services import event_and_site, site_roster
 from app.events.services import get_event_or_none
 
 bp = Blueprint("checkin", __name__, url_prefix="/manage")
+
+
+@bp.route("/checkin-sw.js")
+def service_worker():
+    """The check-in page's service worker, served here so that its scope covers /manage/."""
+    script = Path(current_app.static_folder, "js", "checkin-sw.js").read_bytes()
+    return Response(script, mimetype="text/javascript", headers={"Cache-Control": "no-cache"})
 
 
 @bp.route("/events/<slug>/checkin")

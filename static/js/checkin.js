@@ -603,7 +603,28 @@
     cameraMessage(T.camera_unavailable);
   }
 
+  // --- a copy of this page for reloading without a connection -----------------------------
+
+  function keepOfflineCopy() {
+    if (!("serviceWorker" in navigator) || !window.caches || !cfg.serviceWorkerUrl) return;
+    navigator.serviceWorker.register(cfg.serviceWorkerUrl).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function () {
+      var assets = Array.prototype.map.call(
+        document.querySelectorAll("link[rel=stylesheet][href], script[src]"),
+        function (element) { return element.href || element.src; }
+      );
+      return caches.open("hybriddesk-checkin-v1").then(function (cache) {
+        return cache.addAll([window.location.pathname].concat(assets));
+      });
+    }).then(function () {
+      root.dataset.offlineReady = "1";
+    }).catch(function () { /* no offline copy: the page still works online */ });
+  }
+
   // --- start ------------------------------------------------------------------------------
+
+  keepOfflineCopy();
 
   showOffline();
   if (queue.length) flush();

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import CheckIn, CheckInMethod, Registration, Role
@@ -14,8 +16,8 @@ from tests.conftest import make_event, make_registration, make_staff
 
 
 @pytest.fixture
-def door(app, live_server):
-    """A coordinator at the Ahal door, and one person expected there."""
+def door_data(app):
+    """A coordinator at the Ahal door, and one person expected there; returns the badge code."""
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
     person = make_registration(
@@ -23,7 +25,12 @@ def door(app, live_server):
     )
     code = person.badge_code
     db.session.remove()
-    return app, live_server, code
+    return code
+
+
+@pytest.fixture
+def door(app, live_server, door_data):
+    return app, live_server, door_data
 
 
 def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, door):
@@ -124,3 +131,48 @@ def test_a_scan_made_offline_is_sent_once_the_connection_is_back(browser, door):
         # The scan keeps the time it was made at, not the time it reached the server.
         assert checkin.scanned_at < checkin.received_at
         db.session.remove()
+
+
+def test_the_page_reloads_without_a_connection(app, browser, door_data):
+    """With the server gone, a reload still shows the page and its list, from the last copy."""
+    from playwright.sync_api import expect
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    base_url = f"http://127.0.0.1:{server.server_port}"  # loopback counts as a secure context
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, base_url, "ahal@example.org")
+        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
+        expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
+        expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+
+        server.shutdown()
+        server.server_close()
+        page.reload()
+        expect(page.locator("h1")).to_contain_text("Ahal information centre")
+        expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+    finally:
+        context.close()
+        thread.join(timeout=10)
+
+
+def test_signing_out_forgets_the_offline_copy(browser, door):
+    from playwright.sync_api import expect
+
+    _app, base_url, _code = door
+    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    page = context.new_page()
+    try:
+        sign_in(page, base_url, "ahal@example.org")
+        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
+        expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
+        assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is True
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{base_url}/manage/login")
+        page.wait_for_load_state("load")
+        assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is False
+    finally:
+        context.close()
