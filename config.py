@@ -45,6 +45,10 @@ class Config:
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "outbox"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+    #: Leave all sending to `flask outbox send` instead of sending after each request.
+    OUTBOX_DEFER_DELIVERY = os.environ.get("OUTBOX_DEFER_DELIVERY", "0") == "1"
+    #: API tokens older than this many days stop working; 0 keeps them until revoked.
+    API_TOKEN_MAX_AGE_DAYS = int(os.environ.get("API_TOKEN_MAX_AGE_DAYS", "0"))
 
     #: Shared storage for rate limits; use redis:// when several processes serve.
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")

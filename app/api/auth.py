@@ -47,7 +47,7 @@ def user_for_token(token: str) -> StaffUser | None:
     """
     if not token or len(token) > 200:
         return None
-    max_age = current_app.config.get("API_TOKEN_MAX_AGE_DAYS")
+    max_age = current_app.config["API_TOKEN_MAX_AGE_DAYS"]
     issued_after = utcnow() - timedelta(days=int(max_age)) if max_age else _NO_LIMIT
     return db.session.scalar(
         _USER_FOR_TOKEN, {"token_hash": hash_api_token(token), "issued_after": issued_after}

@@ -179,7 +179,7 @@ def dashboard(slug: str):
         charts=charts,
         event_site=event_site,
         data_url=url_for("attendance.dashboard_data", slug=slug, site=request.args.get("site")),
-        refresh_ms=current_app.config.get("DASHBOARD_REFRESH_MS", 5000),
+        refresh_ms=current_app.config["DASHBOARD_REFRESH_MS"],
     )
 
 

@@ -217,7 +217,7 @@ def init_outbox(app: Flask) -> None:
     @app.after_request
     def send_after_commit(response):
         ids = g.pop("outbox_to_send", None)
-        if ids and not app.config.get("OUTBOX_DEFER_DELIVERY"):
+        if ids and not app.config["OUTBOX_DEFER_DELIVERY"]:
             try:
                 send_pending(ids)
             except Exception:  # noqa: BLE001  the outbox keeps it; never fail the request
