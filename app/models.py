@@ -471,6 +471,23 @@ class CheckIn(db.Model):
     staff_user: Mapped[StaffUser | None] = relationship(foreign_keys=[staff_user_id])
 
 
+def live_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
+    """An admitted, unannulled check-in (or alias of one): it counts as attendance."""
+    return sa.and_(checkin.result == CheckInResult.ADMITTED, checkin.annulled_at.is_(None))
+
+
+def live_site_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
+    """Join condition: ``checkin`` is the registration's live admission at a site.
+
+    ``uq_checkins_one_site_admission`` allows at most one such row per person.
+    """
+    return sa.and_(
+        checkin.registration_id == Registration.id,
+        checkin.site_id.is_not(None),
+        live_admission(checkin),
+    )
+
+
 class OutboxMessage(db.Model):
     """An email, written in the same transaction as the change that caused it."""
 

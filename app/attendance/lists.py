@@ -14,7 +14,6 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from app.attendance.services import live_admission
 from app.extensions import db
 from app.models import (
     CheckIn,
@@ -27,6 +26,8 @@ from app.models import (
     Registration,
     RegistrationStatus,
     Site,
+    live_admission,
+    live_site_admission,
 )
 from app.text import fold_for_search
 
@@ -113,11 +114,7 @@ def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[
         .outerjoin(registered_site, registered_site.id == Registration.site_id)
         .outerjoin(
             admission,
-            sa.and_(
-                admission.registration_id == Registration.id,
-                admission.site_id.is_not(None),
-                live_admission(admission),
-            ),
+            live_site_admission(admission),
         )
         .outerjoin(admission_site, admission_site.id == admission.site_id)
         .outerjoin(
@@ -243,11 +240,7 @@ def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[Sign
         )
         .outerjoin(
             admission,
-            sa.and_(
-                admission.registration_id == Registration.id,
-                admission.site_id.is_not(None),
-                live_admission(admission),
-            ),
+            live_site_admission(admission),
         )
         .where(Registration.event_id == event.id)
         .where(

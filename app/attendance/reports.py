@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from app import labels
-from app.attendance.services import live_admission
 from app.extensions import db
 from app.models import (
     CheckIn,
@@ -32,6 +31,8 @@ from app.models import (
     Registration,
     RegistrationStatus,
     Site,
+    live_admission,
+    live_site_admission,
 )
 
 
@@ -102,11 +103,7 @@ def attendance_report(event: Event) -> AttendanceReport:
         )
         .outerjoin(
             admission,
-            sa.and_(
-                admission.registration_id == Registration.id,
-                admission.site_id.is_not(None),
-                live_admission(admission),
-            ),
+            live_site_admission(admission),
         )
         .where(Registration.event_id == event.id)
         .group_by(

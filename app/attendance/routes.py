@@ -49,9 +49,14 @@ from app.attendance.services import (
     record_online_join,
     site_attendance,
 )
-from app.auth.access import allowed_site_ids, organizer_required, staff_required
+from app.auth.access import (
+    allowed_site_ids,
+    organizer_required,
+    requested_event_site,
+    staff_required,
+)
 from app.errors import render_error
-from app.events.services import get_event_or_none
+from app.events.routes import event_or_404
 from app.extensions import db
 from app.models import Event, EventSite
 from app.registrations.routes import registration_for_token
@@ -108,13 +113,6 @@ def _private(response: Response) -> Response:
 # --- scope: which event and which sites -------------------------------------
 
 
-def _event_or_404(slug: str) -> Event:
-    event = get_event_or_none(slug)
-    if event is None:
-        abort(404)
-    return event
-
-
 def _site_scope(event: Event) -> tuple[set[int] | None, EventSite | None]:
     """The sites a request covers: ?site=, or all the user may see (None: every site).
 
@@ -123,11 +121,7 @@ def _site_scope(event: Event) -> tuple[set[int] | None, EventSite | None]:
     allowed = allowed_site_ids(current_user)
     slug = request.args.get("site", "").strip()
     if slug:
-        event_site = next((es for es in event.event_sites if es.site.slug == slug), None)
-        if event_site is None:
-            abort(404)
-        if allowed is not None and event_site.site_id not in allowed:
-            abort(403)
+        event_site = requested_event_site(event, current_user, slug)
         return {event_site.site_id}, event_site
     if allowed is None:
         return None, None
@@ -169,7 +163,7 @@ def _dashboard_data(event: Event, site_ids: set[int] | None):
 @staff_required
 def dashboard(slug: str):
     """Live arrivals per site and online; coordinators see their own sites."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     summary, charts = _dashboard_data(event, site_ids)
     return render_template(
@@ -187,7 +181,7 @@ def dashboard(slug: str):
 @staff_required
 def dashboard_data(slug: str):
     """The dashboard's figures and charts, fetched every few seconds by the page."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, _event_site = _site_scope(event)
     summary, charts = _dashboard_data(event, site_ids)
     response = jsonify(
@@ -222,7 +216,7 @@ def _file_response(data: bytes, mimetype: str, filename: str) -> Response:
 @staff_required
 def attendance_csv(slug: str):
     """Who attended, where and how: one row per registration, streamed."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     chunks = exports.attendance_csv(attendance_rows(event, site_ids), event.zone)
     return _csv_response(chunks, _filename(event, event_site, "attendance", "csv"))
@@ -232,7 +226,7 @@ def attendance_csv(slug: str):
 @staff_required
 def attendance_xlsx(slug: str):
     """The attendance list as a workbook, with a summary sheet."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     data = exports.attendance_xlsx(
         attendance_rows(event, site_ids), site_attendance(event, site_ids), event.zone
@@ -244,7 +238,7 @@ def attendance_xlsx(slug: str):
 @staff_required
 def attendance_pdf(slug: str):
     """The printable sign-in sheet: one section per site."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     date_text = "{}, {}–{}".format(
         event_date(event.starts_at, event, "long"),
@@ -263,7 +257,7 @@ def attendance_pdf(slug: str):
 @staff_required
 def registrations_csv(slug: str):
     """Every registration with its status, streamed."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     chunks = exports.registrations_csv(registration_rows(event, site_ids), event.zone)
     return _csv_response(chunks, _filename(event, event_site, "registrations", "csv"))
@@ -273,7 +267,7 @@ def registrations_csv(slug: str):
 @staff_required
 def registrations_xlsx(slug: str):
     """Every registration with its status, as a workbook."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     site_ids, event_site = _site_scope(event)
     data = exports.registrations_xlsx(registration_rows(event, site_ids), event.zone)
     return _file_response(
@@ -288,7 +282,7 @@ def registrations_xlsx(slug: str):
 @organizer_required
 def report(slug: str):
     """Registered versus attended by site, mode, kind of organisation and gender."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     return render_template(
         "attendance/report.html",
         event=event,
@@ -301,7 +295,7 @@ def report(slug: str):
 @organizer_required
 def report_download(slug: str):
     """The report as CSV, for pasting into a donor report."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     data = report_csv(event.title, attendance_report(event))
     return _file_response(data, "text/csv; charset=utf-8", f"{event.slug}-report.csv")
 
@@ -321,7 +315,7 @@ def _form_field_limit() -> int:
 @organizer_required
 def import_report(slug: str):
     """Upload a Zoom or Teams report and preview what it would record."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ReportUploadForm()
     form.set_zone_choices(event.timezone)
     if form.validate_on_submit():
@@ -383,7 +377,7 @@ def _manual_matches() -> dict[str, int]:
 @organizer_required
 def confirm_import(slug: str):
     """Record the previewed report, with any rows the organiser matched by hand."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = ConfirmImportForm()
     if not form.validate_on_submit():
         flash(_("The preview expired. Please upload the report again."), "error")

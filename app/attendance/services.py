@@ -30,6 +30,8 @@ from app.models import (
     Registration,
     RegistrationStatus,
     Site,
+    live_admission,
+    live_site_admission,
     utcnow,
 )
 
@@ -107,11 +109,6 @@ class AttendanceSummary:
         }
 
 
-def live_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
-    """The condition for a check-in that counts as attendance."""
-    return sa.and_(checkin.result == CheckInResult.ADMITTED, checkin.annulled_at.is_(None))
-
-
 def site_attendance(event: Event, site_ids: set[int] | None = None) -> AttendanceSummary:
     """Per-site and online counts for an event, optionally limited to some sites.
 
@@ -138,11 +135,7 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
         )
         .outerjoin(
             admission,
-            sa.and_(
-                admission.registration_id == Registration.id,
-                admission.site_id.is_not(None),
-                live_admission(admission),
-            ),
+            live_site_admission(admission),
         )
         .where(Registration.event_id == event.id)
         .where(Registration.site_id.in_(site_ids) if restricted else sa.true())

@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from app.auth.access import allowed_site_ids, can_access_site, staff_required
 from app.checkin.services import event_and_site, site_roster
-from app.events.services import get_event_or_none
+from app.events.routes import event_or_404
 
 bp = Blueprint("checkin", __name__, url_prefix="/manage")
 
@@ -33,9 +33,7 @@ def service_worker():
 @staff_required
 def choose_site(slug: str):
     """Pick the site to check people in at; a coordinator with one site goes straight there."""
-    event = get_event_or_none(slug)
-    if event is None:
-        abort(404)
+    event = event_or_404(slug)
     allowed = allowed_site_ids(current_user)
     sites = [es.site for es in event.event_sites if allowed is None or es.site_id in allowed]
     if not sites:

@@ -41,6 +41,7 @@ from app.models import (
     RegistrationStatus,
     Site,
     StaffUser,
+    live_site_admission,
     utcnow,
 )
 from app.registrations.services import (
@@ -123,15 +124,6 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
         )
 
 
-def _live_admission_condition(checkin) -> sa.ColumnElement[bool]:
-    """An admitted, unannulled check-in at a site: the person is in."""
-    return sa.and_(
-        checkin.result == CheckInResult.ADMITTED,
-        checkin.annulled_at.is_(None),
-        checkin.site_id.is_not(None),
-    )
-
-
 # The statements on the check-in path are built once, with bound parameters:
 # building aliased joins anew for every request costs more than the queries.
 _Arrival = aliased(CheckIn, name="arrival")
@@ -141,7 +133,7 @@ _REGISTRATION_WITH_ARRIVAL = (
     sa.select(Registration, _Arrival)
     .outerjoin(
         _Arrival,
-        sa.and_(_Arrival.registration_id == Registration.id, _live_admission_condition(_Arrival)),
+        live_site_admission(_Arrival),
     )
     .options(joinedload(Registration.site))
     .where(Registration.badge_code == sa.bindparam("code"))
@@ -485,10 +477,7 @@ _PEOPLE_WITH_ARRIVALS = (
     sa.select(Registration, _ListedArrival)
     .outerjoin(
         _ListedArrival,
-        sa.and_(
-            _ListedArrival.registration_id == Registration.id,
-            _live_admission_condition(_ListedArrival),
-        ),
+        live_site_admission(_ListedArrival),
     )
     .outerjoin(_ListedArrivalSite, _ListedArrivalSite.id == _ListedArrival.site_id)
     .options(

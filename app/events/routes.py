@@ -3,16 +3,24 @@
 from flask import Blueprint, abort, render_template
 
 from app.events.services import get_event_or_none, upcoming_events
-from app.models import EventStatus
+from app.models import Event, EventStatus
 from app.registrations.services import seats_left
 
 bp = Blueprint("events", __name__)
 
 
-def public_event_or_404(slug: str):
-    """A published or cancelled event; drafts stay hidden from the public."""
+def event_or_404(slug: str) -> Event:
+    """An event by slug, whatever its status (staff pages)."""
     event = get_event_or_none(slug)
-    if event is None or event.status == EventStatus.DRAFT:
+    if event is None:
+        abort(404)
+    return event
+
+
+def public_event_or_404(slug: str) -> Event:
+    """A published or cancelled event; drafts stay hidden from the public."""
+    event = event_or_404(slug)
+    if event.status == EventStatus.DRAFT:
         abort(404)
     return event
 

@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from email.utils import parseaddr
 from io import BytesIO
 
-from flask import Blueprint, abort, current_app, render_template, request, send_file
+from flask import Blueprint, current_app, render_template, request, send_file
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.access import can_access_site, staff_required
+from app.auth.access import requested_event_site, staff_required
 from app.badges.pdf import badge_data, render_badge, render_badge_sheet
 from app.badges.qr import qr_png, qr_svg
 from app.badges.services import NoBadge, badge_refusal, registrations_for_badges
@@ -25,11 +25,9 @@ from app.events.ical import (
     join_link,
     registration_to_ical,
 )
-from app.events.routes import public_event_or_404
-from app.events.services import get_event_or_none
+from app.events.routes import event_or_404, public_event_or_404
 from app.models import Mode, Registration
 from app.registrations.routes import registration_for_token
-from app.registrations.services import event_site_for
 
 bp = Blueprint("invites", __name__)
 
@@ -149,20 +147,11 @@ def badge_pdf(token: str):
 @staff_required
 def badge_sheet(slug: str):
     """Badges of the confirmed in-person participants, four per A4 page, sorted by name."""
-    event = get_event_or_none(slug)
-    if event is None:
-        abort(404)
+    event = event_or_404(slug)
     site_slug = request.args.get("site", "").strip()
     site_id = None
     if site_slug:
-        event_site = event_site_for(event, site_slug)
-        if event_site is None:
-            return render_error(
-                404, _("The site “%(site)s” does not take part in this event.", site=site_slug)
-            )
-        if not can_access_site(current_user, event_site.site_id):
-            abort(403)
-        site_id = event_site.site_id
+        site_id = requested_event_site(event, current_user, site_slug).site_id
     registrations = registrations_for_badges(event, current_user, site_id)
     if not registrations:
         return render_error(

@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.access import admin_required, organizer_required, staff_required
-from app.events.services import get_event_or_none
+from app.events.routes import event_or_404
 from app.extensions import db
 from app.manage import services
 from app.manage.forms import (
@@ -51,13 +51,6 @@ bp = Blueprint("manage", __name__, url_prefix="/manage")
 
 
 # --- helpers ---------------------------------------------------------------
-
-
-def _event_or_404(slug: str) -> Event:
-    event = get_event_or_none(slug)
-    if event is None:
-        abort(404)
-    return event
 
 
 def _show_errors(form: FlaskForm, error: ManageError) -> None:
@@ -146,7 +139,7 @@ def new_event():
 @organizer_required
 def edit_event(slug: str):
     """Edit an event; a new time or place, or cancelling, updates everyone's invite."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = EditEventForm(obj=_on_get(event))
     if request.method == "GET":
         zone = event.zone
@@ -232,7 +225,7 @@ def edit_site(site_id: int):
 @organizer_required
 def event_sites(slug: str):
     """The sites taking part in an event and their capacities; POST adds one."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     add_form = AddEventSiteForm()
     candidates = services.sites_not_in(event)
     add_form.site.choices = options((s.id, f"{s.name} ({s.slug})") for s in candidates)
@@ -269,7 +262,7 @@ def _event_site_or_404(event: Event, site_slug: str):
 @organizer_required
 def set_capacity(slug: str, site_slug: str):
     """Change one site's capacity; more seats move its waitlist up."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     event_site = _event_site_or_404(event, site_slug)
     form = CapacityForm()
     if not form.validate_on_submit():
@@ -299,7 +292,7 @@ def set_capacity(slug: str, site_slug: str):
 @organizer_required
 def remove_site(slug: str, site_slug: str):
     """Take a site out of an event, if nobody is registered there."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     event_site = _event_site_or_404(event, site_slug)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -337,7 +330,7 @@ def _agenda_item_or_404(event: Event, item_id: int) -> AgendaItem:
 @organizer_required
 def agenda(slug: str):
     """An event's agenda; POST adds an item."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = AgendaItemForm()
     if request.method == "GET":
         last = event.agenda_items[-1] if event.agenda_items else None
@@ -363,7 +356,7 @@ def agenda(slug: str):
 @organizer_required
 def edit_agenda_item(slug: str, item_id: int):
     """Edit one agenda item."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     item = _agenda_item_or_404(event, item_id)
     form = AgendaItemForm(obj=_on_get(item))
     if request.method == "GET":
@@ -386,7 +379,7 @@ def edit_agenda_item(slug: str, item_id: int):
 @organizer_required
 def delete_agenda_item(slug: str, item_id: int):
     """Remove one agenda item."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     item = _agenda_item_or_404(event, item_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
@@ -404,7 +397,7 @@ def delete_agenda_item(slug: str, item_id: int):
 @organizer_required
 def registrations(slug: str):
     """An event's registrations, filtered, searched and paged."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     form = RegistrationFilterForm(request.args)
     form.site.choices = options(
         [("", _("All")), *((es.site.slug, es.site.name) for es in event.event_sites)]
@@ -450,7 +443,7 @@ def _participation_choices(event: Event) -> list[SelectChoice]:
 @organizer_required
 def edit_registration(slug: str, registration_id: int):
     """Correct one registration, or move it to another site or mode."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
     form = RegistrationEditForm(obj=_on_get(registration))
     form.participation.choices = _participation_choices(event)
@@ -493,7 +486,7 @@ def edit_registration(slug: str, registration_id: int):
 @organizer_required
 def cancel_registration_view(slug: str, registration_id: int):
     """Cancel one registration; the first waitlisted person at that site moves up."""
-    event = _event_or_404(slug)
+    event = event_or_404(slug)
     registration = _registration_or_404(event, registration_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
