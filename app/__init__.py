@@ -52,6 +52,7 @@ def register_security_headers(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (the models must be known to Flask-Migrate)
     from app.auth.access import load_staff_user
+    from app.mail.messages import subscribe_to_signals
     from app.mail.outbox import init_outbox
 
     db.init_app(app)
@@ -63,6 +64,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     init_outbox(app)
+    subscribe_to_signals()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from app.database import enable_sqlite_foreign_keys
 
@@ -75,17 +77,23 @@ def register_blueprints(app: Flask) -> None:
     from app.attendance.routes import bp as attendance_bp
     from app.auth.routes import bp as auth_bp
     from app.checkin.routes import bp as checkin_bp
+    from app.events.manage import bp as events_manage_bp
     from app.events.routes import bp as events_bp
     from app.invites.routes import bp as invites_bp
-    from app.manage.routes import bp as manage_bp
+    from app.registrations.manage import bp as registrations_manage_bp
     from app.registrations.routes import bp as registrations_bp
+    from app.sites.manage import bp as sites_bp
+    from app.staff.manage import bp as staff_bp
 
     for blueprint in (
         events_bp,
         registrations_bp,
         invites_bp,
         auth_bp,
-        manage_bp,
+        events_manage_bp,
+        sites_bp,
+        registrations_manage_bp,
+        staff_bp,
         checkin_bp,
         attendance_bp,
         api_bp,

@@ -132,6 +132,29 @@ class CheckInResult(enum.StrEnum):
     REFUSED = "refused"
 
 
+class RegistrationState(enum.StrEnum):
+    """Whether an event takes registrations now, and if not, why."""
+
+    OPEN = "open"
+    NOT_YET_OPEN = "not_yet_open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    DRAFT = "draft"
+    OVER = "over"
+
+
+class MessageKind(enum.StrEnum):
+    """What an email to a participant is about."""
+
+    CONFIRMATION = "confirmation"
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"
+    CANCELLED = "cancelled"
+    UPDATED = "updated"
+    LINK_RESEND = "link_resend"
+    EVENT_CANCELLED = "event_cancelled"
+
+
 class RefusalReason(enum.StrEnum):
     ALREADY_CHECKED_IN = "already_checked_in"
     WRONG_SITE = "wrong_site"
@@ -271,20 +294,24 @@ class Event(db.Model):
         """A stored UTC moment in the event's own zone."""
         return moment.astimezone(self.zone)
 
-    def registration_state(self, now: datetime | None = None) -> str:
-        """One of open, not_yet_open, closed, cancelled, draft, over."""
+    def registration_state(self, now: datetime | None = None) -> RegistrationState:
+        """Whether registration is open now, and if not, why."""
         now = now or utcnow()
         if self.status == EventStatus.CANCELLED:
-            return "cancelled"
+            return RegistrationState.CANCELLED
         if self.status == EventStatus.DRAFT:
-            return "draft"
+            return RegistrationState.DRAFT
         if self.registration_opens_at and now < self.registration_opens_at:
-            return "not_yet_open"
+            return RegistrationState.NOT_YET_OPEN
         if self.registration_closes_at and now >= self.registration_closes_at:
-            return "closed"
+            return RegistrationState.CLOSED
         if now >= self.ends_at:
-            return "over"
-        return "open"
+            return RegistrationState.OVER
+        return RegistrationState.OPEN
+
+    def event_site(self, site_slug: str | None) -> EventSite | None:
+        """The participating site with that slug, or None."""
+        return next((es for es in self.event_sites if es.site.slug == site_slug), None)
 
     def __repr__(self) -> str:
         return f"<Event {self.slug}>"
@@ -497,7 +524,7 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient: Mapped[str] = mapped_column(sa.String(254))
     subject: Mapped[str] = mapped_column(sa.String(300))
-    #: What the message is about, e.g. confirmation, waitlisted, promoted.
+    #: What the message is about (a MessageKind), e.g. confirmation, waitlisted, promoted.
     kind: Mapped[str] = mapped_column(sa.String(40))
     registration_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("registrations.id", ondelete="SET NULL"), index=True

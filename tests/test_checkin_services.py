@@ -9,7 +9,6 @@ import pytest
 import sqlalchemy as sa
 
 from app.checkin.services import (
-    CheckinError,
     admit_checkin,
     register_walk_in,
     search_registrations,
@@ -30,6 +29,7 @@ from app.models import (
     Site,
     utcnow,
 )
+from app.refusals import Reason, Refusal
 from app.registrations.services import RegistrationInput
 from tests.conftest import make_event, make_registration, make_staff
 
@@ -189,9 +189,9 @@ def test_unknown_codes_and_codes_of_other_events_are_refused_and_kept(event, coo
 
 def test_a_coordinator_cannot_check_in_at_another_site(event, coordinator):
     person = make_registration(event, site="ashgabat")
-    with pytest.raises(CheckinError) as refused:
+    with pytest.raises(Refusal) as refused:
         admit_checkin(event, site("ashgabat"), person.badge_code, new_id(), coordinator)
-    assert refused.value.status == 403
+    assert refused.value.reason == Reason.FORBIDDEN
     db.session.rollback()
     assert checkin_rows() == []
 
@@ -226,9 +226,9 @@ def test_scan_times_from_broken_clocks_are_refused(event, coordinator, offset, a
     if allowed:
         assert admit(event, person.badge_code, coordinator, scanned_at=utcnow() + offset).admitted
         return
-    with pytest.raises(CheckinError) as refused:
+    with pytest.raises(Refusal) as refused:
         admit(event, person.badge_code, coordinator, scanned_at=utcnow() + offset)
-    assert refused.value.status == 422
+    assert refused.value.reason == Reason.INVALID
     db.session.rollback()
     assert checkin_rows() == []
 
@@ -254,14 +254,14 @@ def test_undo_is_refused_for_refusals_foreign_sites_and_unknown_ids(event, coord
     admitted = admit(event, person.badge_code, organizer, site_slug="ashgabat")
     refused = admit(event, "NOPE", coordinator)
 
-    for client_id, user, status in [
-        (refused.checkin.client_id, coordinator, 409),
-        (admitted.checkin.client_id, coordinator, 403),
-        (new_id(), organizer, 404),
+    for client_id, user, reason in [
+        (refused.checkin.client_id, coordinator, Reason.NOTHING_TO_UNDO),
+        (admitted.checkin.client_id, coordinator, Reason.FORBIDDEN),
+        (new_id(), organizer, Reason.NOT_FOUND),
     ]:
-        with pytest.raises(CheckinError) as error:
+        with pytest.raises(Refusal) as error:
             undo_checkin(event, client_id, user)
-        assert error.value.status == status
+        assert error.value.reason == reason
     db.session.rollback()
     assert all(row.annulled_at is None for row in checkin_rows())
 
@@ -295,7 +295,7 @@ def test_a_walk_in_at_a_full_site_is_refused_and_nothing_is_written(event, coord
     make_registration(event, name="One", site="ahal")
     make_registration(event, name="Two", site="ahal")
 
-    with pytest.raises(CheckinError) as refused:
+    with pytest.raises(Refusal) as refused:
         register_walk_in(event, site("ahal"), walk_in_data(), coordinator, new_id())
     db.session.rollback()
 
@@ -307,7 +307,7 @@ def test_a_walk_in_at_a_full_site_is_refused_and_nothing_is_written(event, coord
 
 def test_a_walk_in_with_an_email_already_registered_is_refused(event, coordinator):
     make_registration(event, name="Merdan", email="merdan@example.org", site="ahal")
-    with pytest.raises(CheckinError) as refused:
+    with pytest.raises(Refusal) as refused:
         register_walk_in(event, site("ahal"), walk_in_data(), coordinator, new_id())
     assert refused.value.reason == "already_registered"
 

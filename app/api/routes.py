@@ -28,7 +28,6 @@ from app.api.serializers import (
 from app.attendance.services import site_attendance
 from app.auth.access import allowed_site_ids, can_access_site
 from app.checkin.services import (
-    CheckinError,
     admit_checkin,
     event_and_site,
     register_walk_in,
@@ -39,6 +38,7 @@ from app.checkin.services import (
 )
 from app.extensions import db
 from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
+from app.refusals import Reason, Refusal
 from app.registrations.services import RegistrationInput
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -49,28 +49,22 @@ CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 SEARCH_LIMIT = 20
 
 
-class ApiError(Exception):
-    """An answer other than success, sent as a JSON body."""
-
-    def __init__(self, status: int, reason: str, message: str, **extra):
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
-        self.extra = extra
+#: The HTTP status of each refusal; a reason not listed is a conflict with the data (409).
+STATUS_FOR_REASON = {
+    Reason.INVALID: 422,
+    Reason.UNKNOWN_SITE: 422,
+    Reason.NOT_FOUND: 404,
+    Reason.FORBIDDEN: 403,
+}
 
 
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError):
+@bp.errorhandler(Refusal)
+def _refused(refusal: Refusal):
     db.session.rollback()
-    body = {"status": "error", "reason": error.reason, "message": error.message, **error.extra}
-    return jsonify(body), error.status
-
-
-@bp.errorhandler(CheckinError)
-def _checkin_error(error: CheckinError):
-    db.session.rollback()
-    return jsonify(status="error", reason=error.reason, message=error.message), error.status
+    body = {"status": "error", "reason": str(refusal.reason), "message": refusal.message}
+    if refusal.field:
+        body["field"] = refusal.field
+    return jsonify(body), STATUS_FOR_REASON.get(refusal.reason, 409)
 
 
 # --- request parsing ---------------------------------------------------------
@@ -79,7 +73,7 @@ def _checkin_error(error: CheckinError):
 def _json_body() -> dict:
     body = request.get_json(force=True, silent=True)
     if not isinstance(body, dict):
-        raise ApiError(422, "invalid", _("Send a JSON object as the request body."))
+        raise Refusal(Reason.INVALID, _("Send a JSON object as the request body."))
     return body
 
 
@@ -87,15 +81,15 @@ def _string(body: dict, name: str, *, required: bool = False, max_length: int = 
     value = body.get(name)
     if value is None or value == "":
         if required:
-            raise ApiError(422, "invalid", _("%(field)s is required.", field=name), field=name)
+            raise Refusal(Reason.INVALID, _("%(field)s is required.", field=name), name)
         return ""
     if not isinstance(value, str):
-        raise ApiError(422, "invalid", _("%(field)s must be a string.", field=name), field=name)
+        raise Refusal(Reason.INVALID, _("%(field)s must be a string.", field=name), name)
     value = value.strip()
     if required and not value:
-        raise ApiError(422, "invalid", _("%(field)s is required.", field=name), field=name)
+        raise Refusal(Reason.INVALID, _("%(field)s is required.", field=name), name)
     if len(value) > max_length:
-        raise ApiError(422, "invalid", _("%(field)s is too long.", field=name), field=name)
+        raise Refusal(Reason.INVALID, _("%(field)s is too long.", field=name), name)
     return value
 
 
@@ -104,20 +98,17 @@ def _boolean(body: dict, name: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise ApiError(
-            422, "invalid", _("%(field)s must be true or false.", field=name), field=name
-        )
+        raise Refusal(Reason.INVALID, _("%(field)s must be true or false.", field=name), name)
     return value
 
 
 def _client_id(body: dict) -> str:
     value = body.get("client_id")
     if not isinstance(value, str) or not CLIENT_ID.match(value):
-        raise ApiError(
-            422,
-            "invalid",
+        raise Refusal(
+            Reason.INVALID,
             _("client_id must be a string of 8 to 64 letters, digits or dashes, like a UUID."),
-            field="client_id",
+            "client_id",
         )
     return value
 
@@ -131,15 +122,14 @@ def _scanned_at(body: dict) -> datetime | None:
             raise ValueError
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ApiError(
-            422, "invalid", _("scanned_at must be an ISO 8601 time."), field="scanned_at"
+        raise Refusal(
+            Reason.INVALID, _("scanned_at must be an ISO 8601 time."), "scanned_at"
         ) from None
     if moment.tzinfo is None:
-        raise ApiError(
-            422,
-            "invalid",
+        raise Refusal(
+            Reason.INVALID,
             _("scanned_at needs a time zone, e.g. 2025-05-20T10:03:00Z."),
-            field="scanned_at",
+            "scanned_at",
         )
     return moment
 
@@ -153,7 +143,7 @@ def _enum(enum_class, body: dict, name: str, default=None):
     except ValueError:
         allowed = ", ".join(member.value for member in enum_class)
         message = _("%(field)s must be one of: %(allowed)s.", field=name, allowed=allowed)
-        raise ApiError(422, "invalid", message, field=name) from None
+        raise Refusal(Reason.INVALID, message, name) from None
 
 
 def _device(body: dict) -> str:
@@ -166,7 +156,7 @@ def _device(body: dict) -> str:
 def _event_or_404(slug: str) -> Event:
     event, _site = event_and_site(slug, None)
     if event is None:
-        raise ApiError(404, "not_found", _("There is no such event."))
+        raise Refusal(Reason.NOT_FOUND, _("There is no such event."))
     return event
 
 
@@ -175,13 +165,13 @@ def _site_param(event: Event, required: bool) -> Site | None:
     slug = request.args.get("site", "").strip()
     if not slug:
         if required:
-            raise ApiError(422, "invalid", _("Give the site: ?site=<slug>."), field="site")
+            raise Refusal(Reason.INVALID, _("Give the site: ?site=<slug>."), "site")
         return None
     _event, site = event_and_site(event.slug, slug)
     if site is None:
-        raise ApiError(404, "not_found", _("This site does not take part in this event."))
+        raise Refusal(Reason.NOT_FOUND, _("This site does not take part in this event."))
     if not can_access_site(api_user(), site.id):
-        raise ApiError(403, "forbidden", _("You may not see this site."))
+        raise Refusal(Reason.FORBIDDEN, _("You may not see this site."))
     return site
 
 
@@ -205,14 +195,12 @@ def create_checkin(slug: str):
     scanned_at = _scanned_at(body)
     method = _enum(CheckInMethod, body, "method", CheckInMethod.QR)
     if method not in (CheckInMethod.QR, CheckInMethod.SEARCH):
-        raise ApiError(422, "invalid", _("method must be qr or search."), field="method")
+        raise Refusal(Reason.INVALID, _("method must be qr or search."), "method")
     event, site = event_and_site(slug, site_slug)
     if event is None:
-        raise ApiError(404, "not_found", _("There is no such event."))
+        raise Refusal(Reason.NOT_FOUND, _("There is no such event."))
     if site is None:
-        raise ApiError(
-            422, "unknown_site", _("This site does not take part in this event."), field="site"
-        )
+        raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."), "site")
     outcome = admit_checkin(
         event,
         site,
@@ -245,14 +233,12 @@ def _registration_input(body: dict, event: Event) -> RegistrationInput:
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
-        raise ApiError(
-            422, "invalid", _("This is not a valid email address."), field="email"
-        ) from None
+        raise Refusal(Reason.INVALID, _("This is not a valid email address."), "email") from None
     site_slug = _string(body, "site", max_length=64) or None
     mode = _enum(Mode, body, "mode", Mode.IN_PERSON if site_slug else Mode.ONLINE)
     language = _string(body, "language", max_length=8) or "en"
     if language not in current_app.config["LANGUAGES"]:
-        raise ApiError(422, "invalid", _("Unknown language."), field="language")
+        raise Refusal(Reason.INVALID, _("Unknown language."), "language")
     return RegistrationInput(
         name=name,
         email=email,
@@ -280,11 +266,10 @@ def create_registration(slug: str):
         site_slug = _string(body, "site", required=True, max_length=64)
         _event, site = event_and_site(slug, site_slug)
         if site is None:
-            raise ApiError(
-                422,
-                "unknown_site",
+            raise Refusal(
+                Reason.UNKNOWN_SITE,
                 _("This site does not take part in this event."),
-                field="site",
+                "site",
             )
         walk_in = register_walk_in(
             event,

@@ -49,18 +49,12 @@ from app.attendance.services import (
     record_online_join,
     site_attendance,
 )
-from app.auth.access import (
-    allowed_site_ids,
-    organizer_required,
-    requested_event_site,
-    staff_required,
-)
+from app.auth.access import allowed_site_ids, organizer_required, staff_required
 from app.errors import render_error
-from app.events.routes import event_or_404
 from app.extensions import db
 from app.models import Event, EventSite
-from app.registrations.routes import registration_for_token
 from app.templating import event_date, event_time
+from app.web import event_or_404, event_site_or_404, registration_for_token
 
 bp = Blueprint("attendance", __name__)
 
@@ -121,7 +115,7 @@ def _site_scope(event: Event) -> tuple[set[int] | None, EventSite | None]:
     allowed = allowed_site_ids(current_user)
     slug = request.args.get("site", "").strip()
     if slug:
-        event_site = requested_event_site(event, current_user, slug)
+        event_site = event_site_or_404(event, slug, current_user)
         return {event_site.site_id}, event_site
     if allowed is None:
         return None, None

@@ -4,12 +4,11 @@ from collections.abc import Callable
 from functools import wraps
 
 import sqlalchemy as sa
-from flask import abort, make_response
-from flask_babel import gettext as _
+from flask import abort
 from flask_login import current_user, login_required
 
 from app.extensions import db
-from app.models import Event, EventSite, Role, StaffUser, staff_sites
+from app.models import Role, StaffUser, staff_sites
 
 
 def load_staff_user(user_id: str) -> StaffUser | None:
@@ -63,24 +62,6 @@ def can_access_site(user: StaffUser, site_id: int | None) -> bool:
         )
         is not None
     )
-
-
-def requested_event_site(event: Event, user: StaffUser, site_slug: str) -> EventSite:
-    """The event's site named in a request (?site=), if this user may act on it.
-
-    A site not taking part in the event answers 404 with a clear message; a
-    site the user does not serve answers 403.
-    """
-    from app.errors import render_error
-    from app.registrations.services import event_site_for
-
-    event_site = event_site_for(event, site_slug)
-    if event_site is None:
-        message = _("The site “%(site)s” does not take part in this event.", site=site_slug)
-        abort(make_response(render_error(404, message)))
-    if not can_access_site(user, event_site.site_id):
-        abort(403)
-    return event_site
 
 
 def site_access_clause(user: StaffUser, site_id_column) -> sa.ColumnElement[bool]:

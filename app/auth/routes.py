@@ -21,7 +21,7 @@ def _login_limit() -> str:
 def login():
     """Sign a staff member in."""
     if current_user.is_authenticated:
-        return redirect(url_for("manage.index"))
+        return redirect(url_for("events_manage.index"))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(
@@ -34,7 +34,7 @@ def login():
             target = request.args.get("next", "")
             # Only follow local paths, never another host.
             if not target.startswith("/") or target.startswith("//"):
-                target = url_for("manage.index")
+                target = url_for("events_manage.index")
             return redirect(target)
     return render_template("auth/login.html", form=form)
 

@@ -44,11 +44,8 @@ from app.models import (
     live_site_admission,
     utcnow,
 )
-from app.registrations.services import (
-    RegistrationError,
-    RegistrationInput,
-    register_participant,
-)
+from app.refusals import Reason, Refusal
+from app.registrations.services import RegistrationInput, register_participant
 from app.text import fold_for_search
 
 #: A device clock may run a little ahead; anything further is a broken clock.
@@ -62,20 +59,6 @@ CODE_MAX_LENGTH = 64
 
 #: Methods a door scanner may record; online attendance is recorded elsewhere.
 SITE_METHODS = (CheckInMethod.QR, CheckInMethod.SEARCH, CheckInMethod.WALK_IN)
-
-
-class CheckinError(Exception):
-    """A request the rules refuse before any attempt is recorded.
-
-    ``status`` is the HTTP status the API answers with and ``reason`` the
-    machine-readable word; ``message`` is shown to the person.
-    """
-
-    def __init__(self, status: int, reason: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-        self.message = message
 
 
 @dataclass
@@ -113,14 +96,14 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
     can rehearse at the door before the day).
     """
     if scanned_at.tzinfo is None:
-        raise CheckinError(422, "invalid", _("The scan time needs a time zone."))
+        raise Refusal(Reason.INVALID, _("The scan time needs a time zone."))
     if scanned_at > now + MAX_CLOCK_AHEAD:
-        raise CheckinError(
-            422, "invalid", _("The scan time is in the future. Check the device's clock.")
+        raise Refusal(
+            Reason.INVALID, _("The scan time is in the future. Check the device's clock.")
         )
     if scanned_at < min(event.starts_at, now) - MAX_SCAN_AGE:
-        raise CheckinError(
-            422, "invalid", _("The scan time is too far in the past. Check the device's clock.")
+        raise Refusal(
+            Reason.INVALID, _("The scan time is too far in the past. Check the device's clock.")
         )
 
 
@@ -220,7 +203,7 @@ def _replay(event: Event, client_id: str) -> CheckinOutcome | None:
     if first is None:
         return None
     if first.event_id != event.id or first.site_id is None:
-        raise CheckinError(422, "invalid", _("This client_id was already used for something else."))
+        raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))
     previous = None
     if first.reason == RefusalReason.ALREADY_CHECKED_IN and first.registration_id is not None:
         _registration, previous = _registration_with_arrival(first.registration.badge_code)
@@ -265,20 +248,20 @@ def admit_checkin(
     Refused attempts (unknown code, already checked in, another site, not
     admitted) are recorded too. ``force`` admits a person registered for
     another site (or online) here. A ``client_id`` seen before returns the
-    first outcome and writes nothing. Raises CheckinError when the user may
+    first outcome and writes nothing. Raises Refusal when the user may
     not act at this site or the request itself is unusable.
     """
     now = now or utcnow()
     scanned_at = scanned_at or now
     if method not in SITE_METHODS:
-        raise CheckinError(422, "invalid", _("This check-in method is not used at a site."))
+        raise Refusal(Reason.INVALID, _("This check-in method is not used at a site."))
     if not can_access_site(user, site.id):
-        raise CheckinError(403, "forbidden", _("You may not check people in at this site."))
+        raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     check_scanned_at(event, scanned_at, now)
     scanned_text = code.strip()[:CODE_STORED_LENGTH]
     code = normalize_code(code)
     if not code:
-        raise CheckinError(422, "invalid", _("The code is empty."))
+        raise Refusal(Reason.INVALID, _("The code is empty."))
 
     # A conflict on insert means this client_id was recorded before (answer
     # as then), or another scanner admitted this person between our read and
@@ -324,16 +307,16 @@ def undo_checkin(
 ) -> CheckIn:
     """Annul an admission, keeping it on record; undoing twice changes nothing more.
 
-    Raises CheckinError: 404 for no such check-in at this event's sites, 403
+    Raises Refusal: 404 for no such check-in at this event's sites, 403
     for a site the user may not act on, 409 for a refused attempt.
     """
     checkin = _checkin_by_client_id(client_id)
     if checkin is None or checkin.event_id != event.id or checkin.site_id is None:
-        raise CheckinError(404, "not_found", _("There is no such check-in."))
+        raise Refusal(Reason.NOT_FOUND, _("There is no such check-in."))
     if not can_access_site(user, checkin.site_id):
-        raise CheckinError(403, "forbidden", _("You may not check people in at this site."))
+        raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     if checkin.result != CheckInResult.ADMITTED:
-        raise CheckinError(409, "nothing_to_undo", _("This attempt admitted nobody."))
+        raise Refusal(Reason.NOTHING_TO_UNDO, _("This attempt admitted nobody."))
     if checkin.annulled_at is None:
         checkin.annulled_at = now or utcnow()
         checkin.annulled_by_id = user.id
@@ -368,30 +351,24 @@ def register_walk_in(
     coordinator then checks that person in by name instead.
     """
     if not can_access_site(user, site.id):
-        raise CheckinError(403, "forbidden", _("You may not check people in at this site."))
+        raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     # A walk-in re-sent from an offline queue: answer as the first time.
     replayed = _replay(event, client_id)
     if replayed is not None:
         if replayed.registration is None or replayed.checkin.method != CheckInMethod.WALK_IN:
-            raise CheckinError(
-                422, "invalid", _("This client_id was already used for something else.")
-            )
+            raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))
         return WalkInOutcome(replayed.registration, replayed)
     data.mode = Mode.IN_PERSON
     data.site_slug = site.slug
-    try:
-        outcome = register_participant(event, data, created_by=user, now=now)
-    except RegistrationError as error:
-        raise CheckinError(422, "invalid", error.message) from error
+    outcome = register_participant(event, data, created_by=user, now=now)
     if not outcome.created:
-        raise CheckinError(
-            409, "already_registered", _("This email is already registered for this event.")
+        raise Refusal(
+            Reason.ALREADY_REGISTERED, _("This email is already registered for this event.")
         )
     registration = outcome.registration
     if registration.status != RegistrationStatus.CONFIRMED:
-        raise CheckinError(
-            409,
-            "site_full",
+        raise Refusal(
+            Reason.SITE_FULL,
             _("There are no seats left at this site. An organiser can raise its capacity."),
         )
     db.session.flush()
@@ -428,23 +405,18 @@ def staff_register(
     """
     if data.mode == Mode.ONLINE:
         if not user.sees_all_sites:
-            raise CheckinError(403, "forbidden", _("Only organisers register people online."))
+            raise Refusal(Reason.FORBIDDEN, _("Only organisers register people online."))
     else:
-        event_site = next((es for es in event.event_sites if es.site.slug == data.site_slug), None)
+        event_site = event.event_site(data.site_slug)
         if event_site is None:
-            raise CheckinError(
-                422, "unknown_site", _("This site does not take part in this event.")
-            )
+            raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."))
         if not can_access_site(user, event_site.site_id):
-            raise CheckinError(403, "forbidden", _("You may not register people at this site."))
-    try:
-        outcome = register_participant(event, data, created_by=user)
-    except RegistrationError as error:
-        raise CheckinError(422, "invalid", error.message) from error
+            raise Refusal(Reason.FORBIDDEN, _("You may not register people at this site."))
+    outcome = register_participant(event, data, created_by=user)
     registration = outcome.registration
     if not outcome.created and not _may_see_registration(user, registration):
-        raise CheckinError(
-            409, "already_registered", _("This email is already registered for this event.")
+        raise Refusal(
+            Reason.ALREADY_REGISTERED, _("This email is already registered for this event.")
         )
     return StaffRegistrationOutcome(registration, outcome.created)
 

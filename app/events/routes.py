@@ -1,28 +1,12 @@
 """Public pages: the list of upcoming events and each event's page."""
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
-from app.events.services import get_event_or_none, upcoming_events
-from app.models import Event, EventStatus
+from app.events.services import upcoming_events
 from app.registrations.services import seats_left
+from app.web import public_event_or_404
 
 bp = Blueprint("events", __name__)
-
-
-def event_or_404(slug: str) -> Event:
-    """An event by slug, whatever its status (staff pages)."""
-    event = get_event_or_none(slug)
-    if event is None:
-        abort(404)
-    return event
-
-
-def public_event_or_404(slug: str) -> Event:
-    """A published or cancelled event; drafts stay hidden from the public."""
-    event = event_or_404(slug)
-    if event.status == EventStatus.DRAFT:
-        abort(404)
-    return event
 
 
 @bp.route("/")

@@ -1,12 +1,40 @@
-"""Queries and changes for events that pages and the API share."""
+"""Events and their agenda: queries the pages and the API share, and the organiser's changes.
+
+Each change works inside the caller's transaction and leaves the commit to
+the caller. A change the rules refuse raises ``Refusal`` before anything is
+written. A new time, place or a cancellation is announced with
+``event_changed``, so that everyone's invite follows.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
+from flask_babel import gettext as _
 from sqlalchemy.orm import selectinload
 
 from app.extensions import db
-from app.models import Event, EventSite, EventStatus, Registration, RegistrationStatus, utcnow
+from app.models import (
+    AgendaItem,
+    Event,
+    EventFormat,
+    EventSite,
+    EventStatus,
+    MessageKind,
+    Registration,
+    StaffUser,
+    utcnow,
+)
+from app.refusals import Reason, Refusal
+from app.signals import event_changed
+from app.slugs import add_with_new_slug
+from app.timezones import is_valid_timezone, keep_if_same_minute, local_to_utc
+
+#: Changing these means every calendar must follow.
+CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "meeting_url", "title", "format")
 
 
 def get_event_or_none(slug: str) -> Event | None:
@@ -32,18 +60,134 @@ def upcoming_events() -> list[Event]:
     )
 
 
-#: Changing these means every calendar must follow.
-CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "meeting_url", "title", "format")
+def events_for_staff(user: StaffUser) -> list[Event]:
+    """Events this user works on: all of them for organisers, else those at their sites."""
+    query = sa.select(Event).order_by(Event.starts_at.desc(), Event.id)
+    if not user.sees_all_sites:
+        query = query.where(
+            sa.exists().where(
+                EventSite.event_id == Event.id,
+                EventSite.site_id.in_([site.id for site in user.sites]),
+            )
+        )
+    return list(db.session.scalars(query))
+
+
+def registration_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Registrations per event and status value, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    if not event_ids:
+        return counts
+    rows = db.session.execute(
+        sa.select(Registration.event_id, Registration.status, sa.func.count(Registration.id))
+        .where(Registration.event_id.in_(event_ids))
+        .group_by(Registration.event_id, Registration.status)
+    )
+    for event_id, status, number in rows:
+        counts.setdefault(event_id, {})[status.value] = number
+    return counts
+
+
+def _local_moments(
+    zone: ZoneInfo, zone_name: str, locals_: dict[str, datetime | None]
+) -> tuple[dict[str, datetime | None], dict[str | None, str]]:
+    """Wall-clock times as UTC moments, and a field error for each that does not exist."""
+    moments: dict[str, datetime | None] = {}
+    errors: dict[str | None, str] = {}
+    for field, local in locals_.items():
+        try:
+            moments[field] = local_to_utc(local, zone) if local is not None else None
+        except ValueError:
+            errors[field] = _(
+                "This time does not exist in %(zone)s (the clocks jump).", zone=zone_name
+            )
+    return moments, errors
+
+
+# --- events ------------------------------------------------------------------------
+
+
+@dataclass
+class EventInput:
+    """An event as the organiser types it: times are wall-clock times in ``timezone``."""
+
+    title: str
+    timezone: str
+    starts_local: datetime
+    ends_local: datetime
+    format: EventFormat
+    status: EventStatus
+    description: str = ""
+    meeting_url: str = ""
+    opens_local: datetime | None = None
+    closes_local: datetime | None = None
+    organizer_name: str = ""
+    organizer_email: str = ""
+
+
+def event_fields(data: EventInput) -> dict:
+    """Validate an event's input and return the stored values, times in UTC."""
+    if not is_valid_timezone(data.timezone):
+        raise Refusal(
+            Reason.INVALID,
+            _("Unknown time zone. Use an IANA name like Asia/Ashgabat."),
+            "timezone",
+        )
+    moments, errors = _local_moments(
+        ZoneInfo(data.timezone),
+        data.timezone,
+        {
+            "starts_at": data.starts_local,
+            "ends_at": data.ends_local,
+            "registration_opens_at": data.opens_local,
+            "registration_closes_at": data.closes_local,
+        },
+    )
+    starts, ends = moments.get("starts_at"), moments.get("ends_at")
+    if starts and ends and ends <= starts:
+        errors["ends_at"] = _("The end must be after the start.")
+    opens, closes = moments.get("registration_opens_at"), moments.get("registration_closes_at")
+    if opens and closes and closes <= opens:
+        errors["registration_closes_at"] = _("Registration must close after it opens.")
+    if errors:
+        raise Refusal.of_fields(errors)
+    return {
+        "title": data.title.strip(),
+        "description": data.description.strip(),
+        "timezone": data.timezone,
+        "format": data.format,
+        "meeting_url": data.meeting_url.strip(),
+        "status": data.status,
+        "organizer_name": data.organizer_name.strip(),
+        "organizer_email": data.organizer_email.strip().lower(),
+        **moments,
+    }
+
+
+def create_event(slug: str, data: EventInput) -> Event:
+    """Create an event; it has no participants yet, so nobody is notified."""
+    event = Event(slug=slug.strip(), **event_fields(data))
+    add_with_new_slug(event)
+    return event
+
+
+def update_event(event: Event, data: EventInput) -> bool:
+    """Change an event; a new time, place or a cancellation sends updated invites.
+
+    Returns True when participants were notified.
+    """
+    fields = event_fields(data)
+    for field in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
+        fields[field] = keep_if_same_minute(getattr(event, field), fields[field])
+    return apply_event_changes(event, fields)
 
 
 def apply_event_changes(event: Event, changes: dict) -> bool:
-    """Set fields on an event; when time or place changed, send updated invites.
+    """Set fields on an event; when time or place changed, announce it to participants.
 
-    Returns True when participants were notified. People who cancelled hear
+    Returns True when participants are told. People who cancelled hear
     nothing; a change that sets the same values sends nothing.
     """
-    from app.mail.messages import notify_registration
-
     changed = {field for field, value in changes.items() if getattr(event, field) != value}
     for field in changed:
         setattr(event, field, changes[field])
@@ -53,12 +197,59 @@ def apply_event_changes(event: Event, changes: dict) -> bool:
     event.ical_sequence += 1
     if event.status == EventStatus.DRAFT:
         return False
-    kind = "event_cancelled" if event.status == EventStatus.CANCELLED else "updated"
-    for registration in db.session.scalars(
-        sa.select(Registration).where(
-            Registration.event_id == event.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    ):
-        notify_registration(registration, kind)
+    kind = (
+        MessageKind.EVENT_CANCELLED
+        if event.status == EventStatus.CANCELLED
+        else MessageKind.UPDATED
+    )
+    event_changed.send(event, kind=kind)
     return True
+
+
+# --- agenda ------------------------------------------------------------------------
+
+
+@dataclass
+class AgendaInput:
+    title: str
+    starts_local: datetime
+    ends_local: datetime
+    speakers: str = ""
+
+
+def _agenda_fields(event: Event, data: AgendaInput) -> dict:
+    moments, errors = _local_moments(
+        event.zone, event.timezone, {"starts_at": data.starts_local, "ends_at": data.ends_local}
+    )
+    if len(moments) == 2 and moments["ends_at"] <= moments["starts_at"]:
+        errors["ends_at"] = _("The end must be after the start.")
+    if errors:
+        raise Refusal.of_fields(errors)
+    speakers = "\n".join(line.strip() for line in data.speakers.splitlines() if line.strip())
+    return {"title": data.title.strip(), "speakers": speakers, **moments}
+
+
+def add_agenda_item(event: Event, data: AgendaInput) -> AgendaItem:
+    """Add a talk or session to an event's agenda."""
+    item = AgendaItem(**_agenda_fields(event, data))
+    event.agenda_items.append(item)
+    db.session.flush()
+    return item
+
+
+def update_agenda_item(item: AgendaItem, data: AgendaInput) -> AgendaItem:
+    """Change an agenda item's title, speakers or times."""
+    fields = _agenda_fields(item.event, data)
+    for field in ("starts_at", "ends_at"):
+        fields[field] = keep_if_same_minute(getattr(item, field), fields[field])
+    for field, value in fields.items():
+        setattr(item, field, value)
+    return item
+
+
+def delete_agenda_item(item: AgendaItem) -> str:
+    """Remove an agenda item; returns its title, for the message."""
+    title = item.title
+    db.session.delete(item)
+    db.session.flush()
+    return title

@@ -11,7 +11,7 @@ from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.access import requested_event_site, staff_required
+from app.auth.access import staff_required
 from app.badges.pdf import badge_data, render_badge, render_badge_sheet
 from app.badges.qr import qr_png, qr_svg
 from app.badges.services import NoBadge, badge_refusal, registrations_for_badges
@@ -25,9 +25,8 @@ from app.events.ical import (
     join_link,
     registration_to_ical,
 )
-from app.events.routes import event_or_404, public_event_or_404
 from app.models import Mode, Registration
-from app.registrations.routes import registration_for_token
+from app.web import event_or_404, event_site_or_404, public_event_or_404, registration_for_token
 
 bp = Blueprint("invites", __name__)
 
@@ -151,7 +150,7 @@ def badge_sheet(slug: str):
     site_slug = request.args.get("site", "").strip()
     site_id = None
     if site_slug:
-        site_id = requested_event_site(event, current_user, site_slug).site_id
+        site_id = event_site_or_404(event, site_slug, current_user).site_id
     registrations = registrations_for_badges(event, current_user, site_id)
     if not registrations:
         return render_error(

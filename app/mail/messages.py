@@ -1,9 +1,14 @@
-"""The emails sent to participants, rendered in each person's own language."""
+"""The emails sent to participants, rendered in each person's own language.
+
+The rules announce their changes as signals (``app/signals.py``); the
+subscribers here turn each into an outbox row inside the same transaction.
+"""
 
 from __future__ import annotations
 
 from email.utils import make_msgid, parseaddr
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -11,8 +16,10 @@ from flask_babel import gettext as _
 from app.badges.qr import qr_png
 from app.badges.services import badge_refusal
 from app.events.ical import Method, invite_method, registration_to_ical
+from app.extensions import db
 from app.mail.outbox import Attachment, CalendarPart, build_message, enqueue
-from app.models import Registration
+from app.models import Event, MessageKind, Registration, RegistrationStatus
+from app.signals import event_changed, registration_changed
 from app.urls import public_url
 
 
@@ -21,22 +28,22 @@ def personal_url(registration: Registration, endpoint: str = "registrations.mana
     return public_url(endpoint, token=registration.manage_token)
 
 
-def _subjects(title: str) -> dict[str, str]:
+def _subjects(title: str) -> dict[MessageKind, str]:
     return {
-        "confirmation": _("You are registered: %(title)s", title=title),
-        "waitlisted": _("You are on the waiting list: %(title)s", title=title),
-        "promoted": _("A seat is free for you: %(title)s", title=title),
-        "cancelled": _("Registration cancelled: %(title)s", title=title),
-        "updated": _("Updated: %(title)s", title=title),
-        "link_resend": _("Your personal link: %(title)s", title=title),
-        "event_cancelled": _("Cancelled: %(title)s", title=title),
+        MessageKind.CONFIRMATION: _("You are registered: %(title)s", title=title),
+        MessageKind.WAITLISTED: _("You are on the waiting list: %(title)s", title=title),
+        MessageKind.PROMOTED: _("A seat is free for you: %(title)s", title=title),
+        MessageKind.CANCELLED: _("Registration cancelled: %(title)s", title=title),
+        MessageKind.UPDATED: _("Updated: %(title)s", title=title),
+        MessageKind.LINK_RESEND: _("Your personal link: %(title)s", title=title),
+        MessageKind.EVENT_CANCELLED: _("Cancelled: %(title)s", title=title),
     }
 
 
 #: Messages that carry the current invite (or its cancellation, if it no longer holds).
-INVITE_KINDS = frozenset({"confirmation", "promoted", "updated"})
+INVITE_KINDS = frozenset({MessageKind.CONFIRMATION, MessageKind.PROMOTED, MessageKind.UPDATED})
 #: Messages that withdraw the invite.
-CANCEL_KINDS = frozenset({"cancelled", "event_cancelled"})
+CANCEL_KINDS = frozenset({MessageKind.CANCELLED, MessageKind.EVENT_CANCELLED})
 
 
 def _badge_content_id() -> str:
@@ -44,7 +51,7 @@ def _badge_content_id() -> str:
 
 
 def invite_parts(
-    registration: Registration, kind: str
+    registration: Registration, kind: MessageKind
 ) -> tuple[CalendarPart | None, list[Attachment]]:
     """The calendar part and attachments that go with a message of this kind.
 
@@ -81,7 +88,7 @@ def invite_parts(
     return CalendarPart(ics=ics, method=str(method)), attachments
 
 
-def notify_registration(registration: Registration, kind: str) -> None:
+def notify_registration(registration: Registration, kind: MessageKind) -> None:
     """Queue an email about this registration, inside the caller's transaction."""
     with force_locale(registration.language or "en"):
         event = registration.event
@@ -102,3 +109,23 @@ def notify_registration(registration: Registration, kind: str) -> None:
             attachments=attachments,
         )
     enqueue(message, kind=kind, registration=registration)
+
+
+def _on_event_changed(event: Event, kind: MessageKind) -> None:
+    """Everyone still registered hears of a new time or place, or of the cancellation."""
+    for registration in db.session.scalars(
+        sa.select(Registration).where(
+            Registration.event_id == event.id,
+            Registration.status != RegistrationStatus.CANCELLED,
+        )
+    ):
+        notify_registration(registration, kind)
+
+
+def subscribe_to_signals() -> None:
+    """Queue the participants' emails for the changes the rules announce.
+
+    Connecting again (another app in the same process) changes nothing.
+    """
+    registration_changed.connect(notify_registration)
+    event_changed.connect(_on_event_changed)

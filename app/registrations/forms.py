@@ -1,13 +1,15 @@
+"""The registration forms: the participant's own, and the staff's list filters and corrections."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField
+from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import labels
-from app.models import Event, Gender, OrgKind
-
-ONLINE = "online"
+from app.forms import ONLINE, ParticipantFields, gender_field, mode_and_site, options
+from app.models import Event, Mode, RegistrationStatus
+from app.registrations.services import RegistrationDetails, RegistrationInput
 
 
 def participation_choices(event: Event, seats: dict[int, int]) -> list[SelectChoice]:
@@ -24,15 +26,6 @@ def participation_choices(event: Event, seats: dict[int, int]) -> list[SelectCho
     return choices
 
 
-#: Shared by every form that takes a participant's contact details.
-EMAIL_VALIDATORS = [DataRequired(), Email(check_deliverability=False), Length(max=254)]
-PHONE_VALIDATORS = [
-    Optional(),
-    Length(max=40),
-    Regexp(r"^[0-9+()\-. ]{5,40}$", message=_l("Use digits, spaces and + ( ) - only.")),
-]
-
-
 class ParticipationForm(FlaskForm):
     participation = RadioField(
         _l("How will you take part?"),
@@ -40,37 +33,74 @@ class ParticipationForm(FlaskForm):
     )
 
 
-class RegistrationForm(ParticipationForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
-    email = EmailField(_l("Email"), validators=EMAIL_VALIDATORS)
-    phone = TelField(_l("Phone"), validators=PHONE_VALIDATORS)
+class RegistrationForm(ParticipantFields, ParticipationForm):
     organization = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=300)])
-    position = StringField(_l("Position"), validators=[Optional(), Length(max=200)])
-    org_kind = SelectField(
-        _l("Kind of organisation"),
-        choices=[SelectChoice(kind.value, label) for kind, label in labels.ORG_KIND.items()],
-        validators=[DataRequired()],
-    )
-    gender = SelectField(
-        _l("Gender (optional, only for statistics)"),
-        choices=[SelectChoice("", _l("Prefer not to say"))]
-        + [SelectChoice(g.value, label) for g, label in labels.GENDER.items()],
-        validators=[Optional()],
-    )
-    language = SelectField(_l("Preferred language"), choices=[], validators=[DataRequired()])
+    gender = gender_field(_l("Gender (optional, only for statistics)"), _l("Prefer not to say"))
     consent = BooleanField(
         _l("I agree that my data is processed to organise this event and report on attendance."),
         validators=[DataRequired(message=_l("Please agree to the processing of your data."))],
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.language.choices = [SelectChoice(c, n) for c, n in labels.LANGUAGE_NAMES.items()]
+    def to_input(self) -> RegistrationInput:
+        mode, site_slug = mode_and_site(self.participation.data)
+        return RegistrationInput(
+            name=self.name.data,
+            email=self.email.data,
+            mode=mode,
+            site_slug=site_slug,
+            phone=self.phone.data or "",
+            organization=self.organization.data,
+            position=self.position.data or "",
+            org_kind=self.org_kind_value,
+            gender=self.gender_value,
+            language=self.language.data,
+            consent=self.consent.data,
+        )
 
-    @property
-    def gender_value(self) -> Gender | None:
-        return Gender(self.gender.data) if self.gender.data else None
 
-    @property
-    def org_kind_value(self) -> OrgKind:
-        return OrgKind(self.org_kind.data)
+class RegistrationFilterForm(FlaskForm):
+    """The filters above the staff's registrations table, sent by GET."""
+
+    class Meta:
+        csrf = False
+
+    site = SelectField(_l("Site"), validators=[Optional()])
+    mode = SelectField(
+        _l("Mode"),
+        choices=options([("", _l("All")), *((m.value, label) for m, label in labels.MODE.items())]),
+        validators=[Optional()],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=options(
+            [("", _l("All")), *((s.value, lb) for s, lb in labels.REGISTRATION_STATUS.items())]
+        ),
+        validators=[Optional()],
+    )
+    q = StringField(_l("Search"), validators=[Optional(), Length(max=200)])
+
+    def mode_value(self) -> Mode | None:
+        return Mode(self.mode.data) if self.mode.data else None
+
+    def status_value(self) -> RegistrationStatus | None:
+        return RegistrationStatus(self.status.data) if self.status.data else None
+
+
+class RegistrationEditForm(ParticipantFields, FlaskForm):
+    """A staff member's correction of a registration, its site or mode included."""
+
+    participation = SelectField(_l("Takes part"), validators=[InputRequired()])
+    organization = StringField(_l("Organisation"), validators=[Optional(), Length(max=300)])
+    gender = gender_field(_l("Gender"), _l("Not given"))
+
+    def to_details(self) -> RegistrationDetails:
+        return RegistrationDetails(
+            name=self.name.data,
+            email=self.email.data,
+            phone=self.phone.data or "",
+            organization=self.organization.data or "",
+            position=self.position.data or "",
+            org_kind=self.org_kind_value,
+            gender=self.gender_value,
+            language=self.language.data,
+        )

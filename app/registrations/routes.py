@@ -1,6 +1,5 @@
 """Registration for participants, and their personal page at /r/<token>."""
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -16,23 +15,18 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from app.events.routes import public_event_or_404
 from app.extensions import db, limiter
-from app.models import Mode, Registration, RegistrationStatus
-from app.registrations.forms import (
-    ONLINE,
-    ParticipationForm,
-    RegistrationForm,
-    participation_choices,
-)
+from app.forms import ONLINE, mode_and_site
+from app.models import RegistrationState, RegistrationStatus
+from app.refusals import Refusal
+from app.registrations.forms import ParticipationForm, RegistrationForm, participation_choices
 from app.registrations.services import (
-    RegistrationError,
-    RegistrationInput,
     cancel_registration,
     change_participation,
     register_participant,
     seats_left,
 )
+from app.web import public_event_or_404, registration_for_token, save, show_refusal
 
 bp = Blueprint("registrations", __name__)
 
@@ -41,29 +35,13 @@ def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
-def registration_for_token(token: str) -> Registration:
-    """The registration behind a personal link; anything else is a plain 404."""
-    if not token or len(token) > 64:
-        abort(404)
-    registration = db.session.scalar(
-        sa.select(Registration).where(Registration.manage_token == token)
-    )
-    if registration is None:
-        abort(404)
-    return registration
-
-
-def _mode_and_site(choice: str) -> tuple[Mode, str | None]:
-    return (Mode.ONLINE, None) if choice == ONLINE else (Mode.IN_PERSON, choice)
-
-
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
 def register(slug: str):
     """The registration form."""
     event = public_event_or_404(slug)
     state = event.registration_state()
-    if state != "open":
+    if state != RegistrationState.OPEN:
         return render_template("registrations/closed.html", event=event, registration_state=state)
     seats = seats_left(event)
     form = RegistrationForm()
@@ -71,29 +49,11 @@ def register(slug: str):
     if request.method == "GET":
         form.language.data = str(get_locale())
     if form.validate_on_submit():
-        mode, site_slug = _mode_and_site(form.participation.data)
-        data = RegistrationInput(
-            name=form.name.data,
-            email=form.email.data,
-            mode=mode,
-            site_slug=site_slug,
-            phone=form.phone.data or "",
-            organization=form.organization.data,
-            position=form.position.data or "",
-            org_kind=form.org_kind_value,
-            gender=form.gender_value,
-            language=form.language.data,
-            consent=form.consent.data,
-        )
         try:
-            outcome = register_participant(event, data)
-        except RegistrationError as error:
+            outcome = register_participant(event, form.to_input())
+        except Refusal as refusal:
             db.session.rollback()
-            target = getattr(form, error.field or "", None)
-            if target is not None:
-                target.errors = [*target.errors, error.message]
-            else:
-                flash(error.message, "error")
+            show_refusal(refusal, form)
         else:
             db.session.commit()
             if not outcome.created:
@@ -134,24 +94,23 @@ def manage(token: str):
     form.participation.choices = participation_choices(event, seats)
     cancel_form = FlaskForm(prefix="cancel")
     can_change = (
-        registration.status != RegistrationStatus.CANCELLED and event.registration_state() == "open"
+        registration.status != RegistrationStatus.CANCELLED
+        and event.registration_state() == RegistrationState.OPEN
     )
     if request.method == "GET":
         form.participation.data = registration.site.slug if registration.site else ONLINE
     elif "change-participation" in request.form:
         if not can_change:
             flash(_("This registration can no longer be changed."), "error")
-        elif form.validate_on_submit():
-            mode, site_slug = _mode_and_site(form.participation.data)
-            try:
-                change_participation(registration, mode, site_slug)
-            except RegistrationError as error:
-                db.session.rollback()
-                form.participation.errors = [error.message]
-            else:
-                db.session.commit()
-                flash(_("Your registration has been updated."), "success")
-                return redirect(url_for("registrations.manage", token=token))
+        elif form.validate_on_submit() and (
+            saved := save(
+                lambda: change_participation(registration, *mode_and_site(form.participation.data)),
+                form=form,
+                success=_("Your registration has been updated."),
+                redirect_to=url_for("registrations.manage", token=token),
+            )
+        ):
+            return saved
     return render_template(
         "registrations/manage.html",
         registration=registration,

@@ -12,31 +12,25 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
-from app.database import is_unique_violation
+from app.database import flush_unless_duplicate
 from app.extensions import db
-from app.mail.messages import notify_registration
 from app.models import (
     Event,
     EventSite,
     Gender,
+    MessageKind,
     Mode,
     OrgKind,
     Registration,
+    RegistrationState,
     RegistrationStatus,
     StaffUser,
     utcnow,
 )
-
-
-class RegistrationError(Exception):
-    """A registration the rules refuse; ``message`` is shown to the person."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        #: The form field the message belongs to, if any.
-        self.field = field
+from app.refusals import Reason, Refusal
+from app.signals import registration_changed
 
 
 @dataclass
@@ -63,26 +57,38 @@ class RegistrationOutcome:
     created: bool
 
 
-def _messages():
-    from flask_babel import gettext as _
-
-    return {
-        "not_open": _("Registration is not open for this event."),
-        "no_online": _("This event cannot be followed online."),
-        "no_in_person": _("This event has no in-person places."),
-        "site_required": _("Choose the site where you will take part."),
-        "unknown_site": _("This site does not take part in this event."),
-        "consent": _("Please agree to the processing of your data."),
-        "site_full": _("There are no seats left at this site."),
+def _refused(key: str) -> Refusal:
+    """The refusals of the registration rules, by name."""
+    refusals = {
+        "not_open": (Reason.NOT_OPEN, _("Registration is not open for this event."), None),
+        "no_online": (Reason.INVALID, _("This event cannot be followed online."), "participation"),
+        "no_in_person": (Reason.INVALID, _("This event has no in-person places."), "participation"),
+        "site_required": (
+            Reason.INVALID,
+            _("Choose the site where you will take part."),
+            "participation",
+        ),
+        "unknown_site": (
+            Reason.UNKNOWN_SITE,
+            _("This site does not take part in this event."),
+            "participation",
+        ),
+        "consent": (Reason.INVALID, _("Please agree to the processing of your data."), "consent"),
+        "site_full": (
+            Reason.SITE_FULL,
+            _("There are no seats left at this site."),
+            "participation",
+        ),
     }
+    return Refusal(*refusals[key])
 
 
-def event_site_for(event: Event, site_slug: str | None) -> EventSite | None:
-    """The event's participating site with that slug, or None."""
-    for event_site in event.event_sites:
-        if event_site.site.slug == site_slug:
-            return event_site
-    return None
+def _announce(registration: Registration, kind: MessageKind) -> None:
+    registration_changed.send(registration, kind=kind)
+
+
+def _event_site_by_id(event: Event, site_id: int) -> EventSite | None:
+    return next((es for es in event.event_sites if es.site_id == site_id), None)
 
 
 def lock_event_site(event_site_id: int) -> None:
@@ -153,18 +159,17 @@ def find_active_registration(event: Event, email: str) -> Registration | None:
 
 
 def _validated_site(event: Event, data: RegistrationInput) -> EventSite | None:
-    messages = _messages()
     if data.mode == Mode.ONLINE:
         if not event.allows_online:
-            raise RegistrationError(messages["no_online"], "participation")
+            raise _refused("no_online")
         return None
     if not event.allows_in_person:
-        raise RegistrationError(messages["no_in_person"], "participation")
+        raise _refused("no_in_person")
     if not data.site_slug:
-        raise RegistrationError(messages["site_required"], "participation")
-    event_site = event_site_for(event, data.site_slug)
+        raise _refused("site_required")
+    event_site = event.event_site(data.site_slug)
     if event_site is None:
-        raise RegistrationError(messages["unknown_site"], "participation")
+        raise _refused("unknown_site")
     return event_site
 
 
@@ -181,17 +186,16 @@ def register_participant(
     walk-ins and imports. If the email is already registered, nothing is
     created and the personal link is sent again to that address only.
     """
-    messages = _messages()
-    if created_by is None and event.registration_state(now) != "open":
-        raise RegistrationError(messages["not_open"])
+    if created_by is None and event.registration_state(now) != RegistrationState.OPEN:
+        raise _refused("not_open")
     if created_by is None and not data.consent:
-        raise RegistrationError(messages["consent"], "consent")
+        raise _refused("consent")
     event_site = _validated_site(event, data)
     email = data.email.strip().lower()
 
     existing = find_active_registration(event, email)
     if existing is not None:
-        notify_registration(existing, "link_resend")
+        _announce(existing, MessageKind.LINK_RESEND)
         return RegistrationOutcome(existing, created=False)
 
     status = (
@@ -215,21 +219,18 @@ def register_participant(
         consent_at=utcnow() if data.consent else None,
         created_by_id=created_by.id if created_by else None,
     )
-    try:
-        # A savepoint: a double submit racing this one leaves the outer transaction usable.
-        with db.session.begin_nested():
-            db.session.add(registration)
-    except sa.exc.IntegrityError as error:
-        if not is_unique_violation(error):
-            raise
+    # A double submit racing this one finds the other's row; the transaction stays usable.
+    if not flush_unless_duplicate(registration):
         existing = find_active_registration(event, email)
         if existing is None:
-            raise
-        notify_registration(existing, "link_resend")
+            raise RuntimeError("a unique constraint refused a registration nobody holds")
+        _announce(existing, MessageKind.LINK_RESEND)
         return RegistrationOutcome(existing, created=False)
-    notify_registration(
+    _announce(
         registration,
-        "confirmation" if status == RegistrationStatus.CONFIRMED else "waitlisted",
+        MessageKind.CONFIRMATION
+        if status == RegistrationStatus.CONFIRMED
+        else MessageKind.WAITLISTED,
     )
     return RegistrationOutcome(registration, created=True)
 
@@ -239,7 +240,7 @@ def promote_waitlisted(event: Event, site_id: int) -> list[Registration]:
 
     The caller must hold the site's lock (``lock_event_site``).
     """
-    event_site = next((es for es in event.event_sites if es.site_id == site_id), None)
+    event_site = _event_site_by_id(event, site_id)
     if event_site is None:
         return []
     free = event_site.capacity - confirmed_count(event.id, site_id)
@@ -258,13 +259,13 @@ def promote_waitlisted(event: Event, site_id: int) -> list[Registration]:
     for registration in waiting:
         registration.status = RegistrationStatus.CONFIRMED
         registration.ical_sequence += 1
-        notify_registration(registration, "promoted")
+        _announce(registration, MessageKind.PROMOTED)
     return list(waiting)
 
 
 def refill_site(event: Event, site_id: int) -> list[Registration]:
     """Lock a site and promote from its waitlist; used after capacity grows."""
-    event_site = next((es for es in event.event_sites if es.site_id == site_id), None)
+    event_site = _event_site_by_id(event, site_id)
     if event_site is None:
         return []
     lock_event_site(event_site.id)
@@ -287,7 +288,7 @@ def cancel_registration(registration: Registration) -> list[Registration]:
     registration.status = RegistrationStatus.CANCELLED
     registration.cancelled_at = utcnow()
     registration.ical_sequence += 1
-    notify_registration(registration, "cancelled")
+    _announce(registration, MessageKind.CANCELLED)
     db.session.flush()
     if freed_site is None:
         return []
@@ -299,11 +300,11 @@ def change_participation(
 ) -> Registration:
     """Switch site or mode, subject to capacity; frees the old seat for the waitlist.
 
-    Raises RegistrationError when the new site is full; nothing changes then.
+    Raises Refusal when the new site is full; nothing changes then.
     """
     event = registration.event
     if registration.status == RegistrationStatus.CANCELLED:
-        raise RegistrationError(_messages()["not_open"])
+        raise _refused("not_open")
     data = RegistrationInput(name="", email="", mode=mode, site_slug=site_slug)
     new_site = _validated_site(event, data)
     new_site_id = new_site.site_id if new_site else None
@@ -315,13 +316,81 @@ def change_participation(
     if new_site is not None:
         lock_event_site(new_site.id)
         if confirmed_count(event.id, new_site.site_id) >= new_site.capacity:
-            raise RegistrationError(_messages()["site_full"], "participation")
+            raise _refused("site_full")
     registration.mode = mode
     registration.site = new_site.site if new_site else None
     registration.status = RegistrationStatus.CONFIRMED
     registration.ical_sequence += 1
-    notify_registration(registration, "updated")
+    _announce(registration, MessageKind.UPDATED)
     db.session.flush()
     if old_site_id is not None and was_confirmed:
         refill_site(event, old_site_id)
     return registration
+
+
+@dataclass
+class RegistrationDetails:
+    """What staff may correct on a registration, besides where the person takes part."""
+
+    name: str
+    email: str
+    phone: str = ""
+    organization: str = ""
+    position: str = ""
+    org_kind: OrgKind = OrgKind.OTHER
+    gender: Gender | None = None
+    language: str = "en"
+
+
+def _email_taken() -> Refusal:
+    return Refusal(Reason.TAKEN, _("Someone else is already registered with this email."), "email")
+
+
+def update_registration(
+    registration: Registration, details: RegistrationDetails, mode: Mode, site_slug: str | None
+) -> Registration:
+    """Correct a person's details and, through the registration rules, their site or mode.
+
+    A site change is subject to capacity and tells the person; nothing is
+    written when it is refused.
+    """
+    email = details.email.strip().lower()
+    active = registration.status != RegistrationStatus.CANCELLED
+    if active and email != registration.email:
+        other = find_active_registration(registration.event, email)
+        if other is not None and other.id != registration.id:
+            raise _email_taken()
+    if mode == Mode.IN_PERSON:
+        event_site = registration.event.event_site(site_slug)
+        moves = event_site is None or event_site.site_id != registration.site_id
+    else:
+        moves = registration.mode != Mode.ONLINE
+    if moves and not active:
+        raise Refusal(
+            Reason.CONFLICT,
+            _("A cancelled registration cannot change site or mode."),
+            "participation",
+        )
+
+    registration.name = details.name.strip()
+    registration.email = email
+    registration.phone = details.phone.strip()
+    registration.organization = details.organization.strip()
+    registration.position = details.position.strip()
+    registration.org_kind = details.org_kind
+    registration.gender = details.gender
+    registration.language = details.language
+    # An email taken meanwhile by another registration is a field error.
+    if not flush_unless_duplicate():
+        raise _email_taken()
+    if moves:
+        change_participation(registration, mode, site_slug)
+    return registration
+
+
+def waitlist_note(promoted: list[Registration]) -> list[str]:
+    """The message naming who moved up from the waiting list, if anyone did."""
+    if not promoted:
+        return []
+    names = ", ".join(r.name for r in promoted)
+    return [_("Moved up from the waiting list: %(names)s.", names=names)]

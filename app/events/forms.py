@@ -1,0 +1,93 @@
+"""Forms for an event and its agenda, on the organiser's pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
+
+from app import labels
+from app.events.services import AgendaInput, EventInput
+from app.forms import local_time_field, options, slug_field
+from app.models import EventFormat, EventStatus
+from app.timezones import is_valid_timezone
+
+
+class EventForm(FlaskForm):
+    slug = slug_field()
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
+    timezone = StringField(
+        _l("Time zone"), validators=[DataRequired(), Length(max=64)], default="Asia/Ashgabat"
+    )
+    starts_at = local_time_field(_l("Starts (local time)"))
+    ends_at = local_time_field(_l("Ends (local time)"))
+    format = SelectField(
+        _l("Format"),
+        choices=options((f.value, label) for f, label in labels.EVENT_FORMAT.items()),
+        default=EventFormat.HYBRID.value,
+    )
+    meeting_url = URLField(
+        _l("Online meeting link"),
+        validators=[
+            Optional(),
+            Length(max=500),
+            URL(message=_l("Enter a full link, starting with https://")),
+            Regexp(r"^https?://", message=_l("Enter a full link, starting with https://")),
+        ],
+    )
+    registration_opens_at = local_time_field(_l("Registration opens (local time)"), required=False)
+    registration_closes_at = local_time_field(
+        _l("Registration closes (local time)"), required=False
+    )
+    organizer_name = StringField(_l("Organiser"), validators=[Optional(), Length(max=200)])
+    organizer_email = EmailField(
+        _l("Organiser's email"),
+        validators=[Optional(), Email(check_deliverability=False), Length(max=254)],
+    )
+    status = SelectField(
+        _l("Status"),
+        choices=options((s.value, label) for s, label in labels.EVENT_STATUS.items()),
+        default=EventStatus.DRAFT.value,
+    )
+
+    def validate_timezone(self, field):
+        if not is_valid_timezone(field.data.strip()):
+            raise ValidationError(_l("Unknown time zone. Use an IANA name like Asia/Ashgabat."))
+
+    def to_input(self) -> EventInput:
+        return EventInput(
+            title=self.title.data,
+            description=self.description.data or "",
+            timezone=self.timezone.data.strip(),
+            starts_local=self.starts_at.data,
+            ends_local=self.ends_at.data,
+            format=EventFormat(self.format.data),
+            status=EventStatus(self.status.data),
+            meeting_url=self.meeting_url.data or "",
+            opens_local=self.registration_opens_at.data,
+            closes_local=self.registration_closes_at.data,
+            organizer_name=self.organizer_name.data or "",
+            organizer_email=self.organizer_email.data or "",
+        )
+
+
+class EditEventForm(EventForm):
+    # The slug is in every link already shared, so it is fixed once the event exists.
+    slug = None
+
+
+class AgendaItemForm(FlaskForm):
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
+    speakers = TextAreaField(
+        _l("Speakers, one per line"), validators=[Optional(), Length(max=5000)]
+    )
+    starts_at = local_time_field(_l("Starts (local time)"))
+    ends_at = local_time_field(_l("Ends (local time)"))
+
+    def to_input(self) -> AgendaInput:
+        return AgendaInput(
+            title=self.title.data,
+            speakers=self.speakers.data or "",
+            starts_local=self.starts_at.data,
+            ends_local=self.ends_at.data,
+        )

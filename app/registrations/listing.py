@@ -1,0 +1,59 @@
+"""The staff list of an event's registrations: filters, search and pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy.orm import joinedload
+
+from app.events.services import registration_counts
+from app.extensions import db
+from app.models import Event, Mode, Registration, RegistrationStatus
+from app.text import fold_for_search
+
+REGISTRATIONS_PER_PAGE = 50
+
+
+@dataclass
+class RegistrationFilters:
+    site_id: int | None = None
+    mode: Mode | None = None
+    status: RegistrationStatus | None = None
+    #: Free text matched against name, organisation and email, ignoring case and accents.
+    text: str = ""
+
+
+def registrations_query(event: Event, filters: RegistrationFilters) -> sa.Select:
+    """The event's registrations matching the filters, oldest first (the waitlist order)."""
+    query = (
+        sa.select(Registration)
+        .where(Registration.event_id == event.id)
+        .options(joinedload(Registration.site))
+        .order_by(Registration.created_at, Registration.id)
+    )
+    if filters.site_id is not None:
+        query = query.where(Registration.site_id == filters.site_id)
+    if filters.mode is not None:
+        query = query.where(Registration.mode == filters.mode)
+    if filters.status is not None:
+        query = query.where(Registration.status == filters.status)
+    for word in fold_for_search(filters.text).split()[:8]:
+        query = query.where(Registration.search_text.contains(word, autoescape=True))
+    return query
+
+
+def registrations_page(event: Event, filters: RegistrationFilters, page: int) -> SelectPagination:
+    """One page of registrations, in two queries however many there are."""
+    return db.paginate(
+        registrations_query(event, filters),
+        page=max(page, 1),
+        per_page=REGISTRATIONS_PER_PAGE,
+        error_out=False,
+    )
+
+
+def status_counts(event: Event) -> dict[str, int]:
+    """How many registrations an event has in each status."""
+    return registration_counts([event.id]).get(event.id, {})
