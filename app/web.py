@@ -14,11 +14,11 @@ import sqlalchemy as sa
 from flask import abort, flash, make_response, redirect, request
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
 from app.auth.access import can_access_site
 from app.errors import render_error
-from app.events.services import get_event_or_none
 from app.extensions import db
 from app.models import Event, EventSite, EventStatus, Registration, StaffUser
 from app.refusals import Refusal
@@ -30,6 +30,18 @@ TOKEN_MAX_LENGTH = 64
 
 
 # --- lookups ------------------------------------------------------------------
+
+
+def get_event_or_none(slug: str) -> Event | None:
+    """An event by slug, with its sites and agenda loaded in the same round trips."""
+    return db.session.scalar(
+        sa.select(Event)
+        .where(Event.slug == slug)
+        .options(
+            selectinload(Event.event_sites).joinedload(EventSite.site),
+            selectinload(Event.agenda_items),
+        )
+    )
 
 
 def event_or_404(slug: str) -> Event:

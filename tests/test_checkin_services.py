@@ -8,13 +8,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.checkin.services import (
-    admit_checkin,
-    register_walk_in,
-    search_registrations,
-    site_roster,
-    undo_checkin,
-)
+from app.checkin.roster import search_registrations, site_roster
+from app.checkin.services import admit_checkin, undo_checkin
+from app.checkin.walk_ins import register_walk_in
 from app.extensions import db
 from app.models import (
     CheckIn,

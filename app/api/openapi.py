@@ -174,7 +174,7 @@ SCHEMAS: dict = {
         "required": ["code", "checkin"],
         "properties": {
             "code": {"type": "string"},
-            "email": {"type": "string", "description": "In search results only."},
+            "email": {"type": "string", "description": "In search results and rosters."},
             "expected": {"type": "boolean", "description": "Confirmed for this site."},
             "arrived_here": {"type": "boolean"},
             "checkin": {

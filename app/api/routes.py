@@ -27,15 +27,9 @@ from app.api.serializers import (
 )
 from app.attendance.services import site_attendance
 from app.auth.access import allowed_site_ids, can_access_site
-from app.checkin.services import (
-    admit_checkin,
-    event_and_site,
-    register_walk_in,
-    search_registrations,
-    site_roster,
-    staff_register,
-    undo_checkin,
-)
+from app.checkin.roster import event_and_site, search_registrations, site_roster
+from app.checkin.services import admit_checkin, undo_checkin
+from app.checkin.walk_ins import register_walk_in, staff_register
 from app.extensions import db
 from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
 from app.refusals import Reason, Refusal

@@ -7,7 +7,8 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from app.checkin.services import CheckinOutcome, RosterEntry, SiteRoster
+from app.checkin.roster import RosterEntry, SiteRoster
+from app.checkin.services import CheckinOutcome
 from app.labels import REFUSAL_REASON, REGISTRATION_STATUS
 from app.models import CheckIn, Event, RefusalReason, Registration, Site
 
@@ -137,7 +138,8 @@ def roster_to_dict(event: Event, roster: SiteRoster, generated_at: datetime) -> 
         },
         "registrations": [
             {
-                **entry_to_dict(entry),
+                # The email too, for searching the list offline as the server searches.
+                **entry_to_dict(entry, with_email=True),
                 "expected": roster.is_expected(entry),
                 "arrived_here": roster.arrived_here(entry),
             }

@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import allowed_site_ids, can_access_site, staff_required
-from app.checkin.services import event_and_site, site_roster
+from app.checkin.roster import event_and_site, site_roster
 from app.web import event_or_404
 
 bp = Blueprint("checkin", __name__, url_prefix="/manage")

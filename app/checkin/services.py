@@ -1,4 +1,4 @@
-"""Check-in rules: who is admitted where, idempotent attempts, undo, search and the roster.
+"""Check-in rules: who is admitted where, idempotent attempts, and undo.
 
 Every attempt is kept as a row, admitted or refused with its reason, so the
 organisers can see failed scans. A device-generated ``client_id`` (unique in
@@ -19,12 +19,12 @@ the caller, so the check-in page and the JSON API share one path.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased, contains_eager, joinedload
+from sqlalchemy.orm import aliased, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.access import can_access_site
@@ -34,7 +34,6 @@ from app.models import (
     CheckInMethod,
     CheckInResult,
     Event,
-    EventSite,
     Mode,
     RefusalReason,
     Registration,
@@ -45,8 +44,6 @@ from app.models import (
     utcnow,
 )
 from app.refusals import Reason, Refusal
-from app.registrations.services import RegistrationInput, register_participant
-from app.text import fold_for_search
 
 #: A device clock may run a little ahead; anything further is a broken clock.
 MAX_CLOCK_AHEAD = timedelta(minutes=10)
@@ -109,16 +106,20 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
 
 # The statements on the check-in path are built once, with bound parameters:
 # building aliased joins anew for every request costs more than the queries.
+def registrations_with_arrival(arrival: type[CheckIn]) -> sa.Select:
+    """Registrations with their site and their live admission, as the alias ``arrival``."""
+    return (
+        sa.select(Registration, arrival)
+        .outerjoin(arrival, live_site_admission(arrival))
+        .options(joinedload(Registration.site))
+    )
+
+
 _Arrival = aliased(CheckIn, name="arrival")
 
 #: The admission's own site and staff member load only when shown (already checked in).
 _REGISTRATION_WITH_ARRIVAL = (
-    sa.select(Registration, _Arrival)
-    .outerjoin(
-        _Arrival,
-        live_site_admission(_Arrival),
-    )
-    .options(joinedload(Registration.site))
+    registrations_with_arrival(_Arrival)
     .where(Registration.badge_code == sa.bindparam("code"))
     .execution_options(populate_existing=True)
 )
@@ -197,7 +198,7 @@ def _checkin_by_client_id(client_id: str) -> CheckIn | None:
     )
 
 
-def _replay(event: Event, client_id: str) -> CheckinOutcome | None:
+def replayed_outcome(event: Event, client_id: str) -> CheckinOutcome | None:
     """The first outcome recorded under this client_id, if any."""
     first = _checkin_by_client_id(client_id)
     if first is None:
@@ -296,7 +297,7 @@ def admit_checkin(
             set_committed_value(checkin, "staff_user", user)
             set_committed_value(checkin, "registration", known)
             return CheckinOutcome(checkin, known, previous=arrival)
-        replayed = _replay(event, client_id)
+        replayed = replayed_outcome(event, client_id)
         if replayed is not None:
             return replayed
     raise RuntimeError("check-in kept conflicting; the unique indexes disagree with the reads")
@@ -321,246 +322,3 @@ def undo_checkin(
         checkin.annulled_at = now or utcnow()
         checkin.annulled_by_id = user.id
     return checkin
-
-
-# --- walk-ins -----------------------------------------------------------------
-
-
-@dataclass
-class WalkInOutcome:
-    registration: Registration
-    checkin: CheckinOutcome
-
-
-def register_walk_in(
-    event: Event,
-    site: Site,
-    data: RegistrationInput,
-    user: StaffUser,
-    client_id: str,
-    *,
-    scanned_at: datetime | None = None,
-    device: str = "",
-    now: datetime | None = None,
-) -> WalkInOutcome:
-    """Register a person who turned up at the door, and admit them at once.
-
-    At a full site nothing is written: the answer is ``site_full``, since a
-    walk-in cannot wait on a list while standing in the room. An email that
-    is already registered is refused with ``already_registered``; the
-    coordinator then checks that person in by name instead.
-    """
-    if not can_access_site(user, site.id):
-        raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
-    # A walk-in re-sent from an offline queue: answer as the first time.
-    replayed = _replay(event, client_id)
-    if replayed is not None:
-        if replayed.registration is None or replayed.checkin.method != CheckInMethod.WALK_IN:
-            raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))
-        return WalkInOutcome(replayed.registration, replayed)
-    data.mode = Mode.IN_PERSON
-    data.site_slug = site.slug
-    outcome = register_participant(event, data, created_by=user, now=now)
-    if not outcome.created:
-        raise Refusal(
-            Reason.ALREADY_REGISTERED, _("This email is already registered for this event.")
-        )
-    registration = outcome.registration
-    if registration.status != RegistrationStatus.CONFIRMED:
-        raise Refusal(
-            Reason.SITE_FULL,
-            _("There are no seats left at this site. An organiser can raise its capacity."),
-        )
-    db.session.flush()
-    checkin = admit_checkin(
-        event,
-        site,
-        registration.badge_code,
-        client_id,
-        user,
-        scanned_at=scanned_at,
-        method=CheckInMethod.WALK_IN,
-        device=device,
-        now=now,
-    )
-    return WalkInOutcome(registration, checkin)
-
-
-@dataclass
-class StaffRegistrationOutcome:
-    registration: Registration
-    #: False when the email was already registered; nothing was created.
-    created: bool
-
-
-def staff_register(
-    event: Event, data: RegistrationInput, user: StaffUser
-) -> StaffRegistrationOutcome:
-    """Register someone on their behalf (an import, a phone call), outside the window too.
-
-    Coordinators may register people at their own sites only; online
-    registrations are for organisers. Capacity rules are the usual ones, so a
-    full site puts the person on its waiting list. An email already registered
-    at a site the user may not see is refused without telling whose it is.
-    """
-    if data.mode == Mode.ONLINE:
-        if not user.sees_all_sites:
-            raise Refusal(Reason.FORBIDDEN, _("Only organisers register people online."))
-    else:
-        event_site = event.event_site(data.site_slug)
-        if event_site is None:
-            raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."))
-        if not can_access_site(user, event_site.site_id):
-            raise Refusal(Reason.FORBIDDEN, _("You may not register people at this site."))
-    outcome = register_participant(event, data, created_by=user)
-    registration = outcome.registration
-    if not outcome.created and not _may_see_registration(user, registration):
-        raise Refusal(
-            Reason.ALREADY_REGISTERED, _("This email is already registered for this event.")
-        )
-    return StaffRegistrationOutcome(registration, outcome.created)
-
-
-def _may_see_registration(user: StaffUser, registration: Registration) -> bool:
-    if user.sees_all_sites:
-        return True
-    return registration.site_id is not None and can_access_site(user, registration.site_id)
-
-
-# --- search and the roster -------------------------------------------------------
-
-
-@dataclass
-class RosterEntry:
-    registration: Registration
-    #: The live admission, wherever it happened; None while not arrived.
-    arrival: CheckIn | None
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-_ListedArrival = aliased(CheckIn, name="listed_arrival")
-_ListedArrivalSite = aliased(Site, name="listed_arrival_site")
-
-#: People with their live admission (and where it happened), for lists and search.
-_PEOPLE_WITH_ARRIVALS = (
-    sa.select(Registration, _ListedArrival)
-    .outerjoin(
-        _ListedArrival,
-        live_site_admission(_ListedArrival),
-    )
-    .outerjoin(_ListedArrivalSite, _ListedArrivalSite.id == _ListedArrival.site_id)
-    .options(
-        joinedload(Registration.site),
-        contains_eager(_ListedArrival.site.of_type(_ListedArrivalSite)),
-    )
-)
-
-
-def search_registrations(
-    event: Event, site_ids: set[int] | None, query: str, limit: int = 20
-) -> list[RosterEntry]:
-    """People of this event whose name, organisation or email contain every word typed.
-
-    Ignores case and diacritics ("sukurowa" finds "Şükürowa"). ``site_ids``
-    limits the search to those sites (a coordinator's); None searches every
-    registration, online ones included. One query, however many registrations.
-    """
-    words = fold_for_search(query).split()
-    if not words or sum(len(word) for word in words) < 2:
-        return []
-    statement = _PEOPLE_WITH_ARRIVALS.where(
-        Registration.event_id == event.id,
-        *(Registration.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in words),
-    )
-    if site_ids is not None:
-        statement = statement.where(Registration.site_id.in_(site_ids))
-    rows = db.session.execute(
-        statement.order_by(
-            # Confirmed people first: they are the ones expected at the door.
-            sa.case((Registration.status == RegistrationStatus.CONFIRMED, 0), else_=1),
-            Registration.name,
-            Registration.id,
-        ).limit(limit)
-    ).all()
-    return [RosterEntry(registration, found) for registration, found in rows]
-
-
-@dataclass
-class SiteRoster:
-    """Who is expected at a site, and who arrived."""
-
-    site: Site
-    entries: list[RosterEntry] = field(default_factory=list)
-
-    def is_expected(self, entry: RosterEntry) -> bool:
-        registration = entry.registration
-        return (
-            registration.site_id == self.site.id
-            and registration.status == RegistrationStatus.CONFIRMED
-        )
-
-    def arrived_here(self, entry: RosterEntry) -> bool:
-        return entry.arrival is not None and entry.arrival.site_id == self.site.id
-
-    @property
-    def expected(self) -> int:
-        """Confirmed for this site."""
-        return sum(1 for entry in self.entries if self.is_expected(entry))
-
-    @property
-    def arrived(self) -> int:
-        """Admitted here, whoever they registered for (walk-ins and forced admissions too)."""
-        return sum(1 for entry in self.entries if self.arrived_here(entry))
-
-    @property
-    def not_arrived(self) -> list[RosterEntry]:
-        """Confirmed for this site and not admitted anywhere yet."""
-        return [e for e in self.entries if self.is_expected(e) and e.arrival is None]
-
-
-def site_roster(event: Event, site: Site) -> SiteRoster:
-    """Everyone registered for a site (any status) and everyone admitted there, by name.
-
-    One query, however many registrations.
-    """
-    rows = db.session.execute(
-        _PEOPLE_WITH_ARRIVALS.where(
-            Registration.event_id == event.id,
-            sa.or_(Registration.site_id == site.id, _ListedArrival.site_id == site.id),
-        ).order_by(Registration.name, Registration.id)
-    ).all()
-    return SiteRoster(site, [RosterEntry(registration, found) for registration, found in rows])
-
-
-_NamedSite = aliased(Site, name="named_site")
-_EVENT_AND_SITE = (
-    sa.select(Event, Site)
-    .select_from(Event)
-    .outerjoin(
-        EventSite,
-        sa.and_(
-            EventSite.event_id == Event.id,
-            EventSite.site_id
-            == sa.select(_NamedSite.id)
-            .where(_NamedSite.slug == sa.bindparam("site_slug"))
-            .scalar_subquery(),
-        ),
-    )
-    .outerjoin(Site, Site.id == EventSite.site_id)
-    .where(Event.slug == sa.bindparam("slug"))
-)
-
-
-def event_and_site(slug: str, site_slug: str | None) -> tuple[Event | None, Site | None]:
-    """An event by slug and one of its participating sites by slug, in one query.
-
-    Returns (None, None) for an unknown event and (event, None) when the site
-    does not take part in it.
-    """
-    row = db.session.execute(_EVENT_AND_SITE, {"slug": slug, "site_slug": site_slug or ""}).first()
-    if row is None:
-        return None, None
-    return row[0], row[1]

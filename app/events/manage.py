@@ -12,6 +12,7 @@ from app.events import services
 from app.events.forms import AgendaItemForm, EditEventForm, EventForm
 from app.extensions import db
 from app.models import AgendaItem, Event
+from app.registrations.listing import registration_counts
 from app.timezones import utc_to_local
 from app.web import event_or_404, on_get, save
 
@@ -29,7 +30,7 @@ def index():
     return render_template(
         "events/staff_home.html",
         events=events,
-        counts=services.registration_counts([e.id for e in events]),
+        counts=registration_counts([e.id for e in events]),
     )
 
 

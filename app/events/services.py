@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.models import (
@@ -24,7 +23,6 @@ from app.models import (
     EventSite,
     EventStatus,
     MessageKind,
-    Registration,
     StaffUser,
     utcnow,
 )
@@ -35,18 +33,6 @@ from app.timezones import is_valid_timezone, keep_if_same_minute, local_to_utc
 
 #: Changing these means every calendar must follow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "meeting_url", "title", "format")
-
-
-def get_event_or_none(slug: str) -> Event | None:
-    """An event by slug, with its sites and agenda loaded in the same round trips."""
-    return db.session.scalar(
-        sa.select(Event)
-        .where(Event.slug == slug)
-        .options(
-            selectinload(Event.event_sites).joinedload(EventSite.site),
-            selectinload(Event.agenda_items),
-        )
-    )
 
 
 def upcoming_events() -> list[Event]:
@@ -71,21 +57,6 @@ def events_for_staff(user: StaffUser) -> list[Event]:
             )
         )
     return list(db.session.scalars(query))
-
-
-def registration_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Registrations per event and status value, in one query."""
-    counts: dict[int, dict[str, int]] = {}
-    if not event_ids:
-        return counts
-    rows = db.session.execute(
-        sa.select(Registration.event_id, Registration.status, sa.func.count(Registration.id))
-        .where(Registration.event_id.in_(event_ids))
-        .group_by(Registration.event_id, Registration.status)
-    )
-    for event_id, status, number in rows:
-        counts.setdefault(event_id, {})[status.value] = number
-    return counts
 
 
 def _local_moments(

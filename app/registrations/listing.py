@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy.orm import joinedload
 
-from app.events.services import registration_counts
 from app.extensions import db
 from app.models import Event, Mode, Registration, RegistrationStatus
 from app.text import fold_for_search
@@ -52,6 +51,21 @@ def registrations_page(event: Event, filters: RegistrationFilters, page: int) ->
         per_page=REGISTRATIONS_PER_PAGE,
         error_out=False,
     )
+
+
+def registration_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Registrations per event and status value, in one query."""
+    counts: dict[int, dict[str, int]] = {}
+    if not event_ids:
+        return counts
+    rows = db.session.execute(
+        sa.select(Registration.event_id, Registration.status, sa.func.count(Registration.id))
+        .where(Registration.event_id.in_(event_ids))
+        .group_by(Registration.event_id, Registration.status)
+    )
+    for event_id, status, number in rows:
+        counts.setdefault(event_id, {})[status.value] = number
+    return counts
 
 
 def status_counts(event: Event) -> dict[str, int]:

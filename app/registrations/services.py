@@ -33,20 +33,39 @@ from app.refusals import Reason, Refusal
 from app.signals import registration_changed
 
 
-@dataclass
-class RegistrationInput:
-    """What a person (or a staff member, for a walk-in) submits."""
+@dataclass(kw_only=True)
+class RegistrationDetails:
+    """A person's details, as they give them or as staff correct them."""
 
     name: str
     email: str
-    mode: Mode
-    site_slug: str | None = None
     phone: str = ""
     organization: str = ""
     position: str = ""
     org_kind: OrgKind = OrgKind.OTHER
     gender: Gender | None = None
     language: str = "en"
+
+    def fields(self) -> dict:
+        """The values to store: trimmed, the email in lower case."""
+        return {
+            "name": self.name.strip(),
+            "email": self.email.strip().lower(),
+            "phone": self.phone.strip(),
+            "organization": self.organization.strip(),
+            "position": self.position.strip(),
+            "org_kind": self.org_kind,
+            "gender": self.gender,
+            "language": self.language,
+        }
+
+
+@dataclass(kw_only=True)
+class RegistrationInput(RegistrationDetails):
+    """What a person (or a staff member, for a walk-in) submits."""
+
+    mode: Mode
+    site_slug: str | None = None
     consent: bool = False
 
 
@@ -204,15 +223,8 @@ def register_participant(
         else RegistrationStatus.CONFIRMED
     )
     registration = Registration(
+        **data.fields(),
         event=event,
-        name=data.name.strip(),
-        email=email,
-        phone=data.phone.strip(),
-        organization=data.organization.strip(),
-        position=data.position.strip(),
-        org_kind=data.org_kind,
-        gender=data.gender,
-        language=data.language,
         mode=data.mode,
         site=event_site.site if event_site else None,
         status=status,
@@ -328,20 +340,6 @@ def change_participation(
     return registration
 
 
-@dataclass
-class RegistrationDetails:
-    """What staff may correct on a registration, besides where the person takes part."""
-
-    name: str
-    email: str
-    phone: str = ""
-    organization: str = ""
-    position: str = ""
-    org_kind: OrgKind = OrgKind.OTHER
-    gender: Gender | None = None
-    language: str = "en"
-
-
 def _email_taken() -> Refusal:
     return Refusal(Reason.TAKEN, _("Someone else is already registered with this email."), "email")
 
@@ -354,7 +352,8 @@ def update_registration(
     A site change is subject to capacity and tells the person; nothing is
     written when it is refused.
     """
-    email = details.email.strip().lower()
+    fields = details.fields()
+    email = fields["email"]
     active = registration.status != RegistrationStatus.CANCELLED
     if active and email != registration.email:
         other = find_active_registration(registration.event, email)
@@ -372,14 +371,8 @@ def update_registration(
             "participation",
         )
 
-    registration.name = details.name.strip()
-    registration.email = email
-    registration.phone = details.phone.strip()
-    registration.organization = details.organization.strip()
-    registration.position = details.position.strip()
-    registration.org_kind = details.org_kind
-    registration.gender = details.gender
-    registration.language = details.language
+    for name, value in fields.items():
+        setattr(registration, name, value)
     # An email taken meanwhile by another registration is a field error.
     if not flush_unless_duplicate():
         raise _email_taken()

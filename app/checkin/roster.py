@@ -1,0 +1,154 @@
+"""Who is expected at a site and who arrived: the roster, name search, and the event+site lookup.
+
+Each is one query, however many registrations an event has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased, contains_eager
+
+from app.checkin.services import registrations_with_arrival
+from app.extensions import db
+from app.models import (
+    CheckIn,
+    Event,
+    EventSite,
+    Registration,
+    RegistrationStatus,
+    Site,
+)
+from app.text import fold_for_search
+
+
+@dataclass
+class RosterEntry:
+    registration: Registration
+    #: The live admission, wherever it happened; None while not arrived.
+    arrival: CheckIn | None
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+_ListedArrival = aliased(CheckIn, name="listed_arrival")
+_ListedArrivalSite = aliased(Site, name="listed_arrival_site")
+
+#: People with their live admission (and where it happened), for lists and search.
+_PEOPLE_WITH_ARRIVALS = (
+    registrations_with_arrival(_ListedArrival)
+    .outerjoin(_ListedArrivalSite, _ListedArrivalSite.id == _ListedArrival.site_id)
+    .options(
+        contains_eager(_ListedArrival.site.of_type(_ListedArrivalSite)),
+    )
+)
+
+
+def search_registrations(
+    event: Event, site_ids: set[int] | None, query: str, limit: int = 20
+) -> list[RosterEntry]:
+    """People of this event whose name, organisation or email contain every word typed.
+
+    Ignores case and diacritics ("sukurowa" finds "Şükürowa"). ``site_ids``
+    limits the search to those sites (a coordinator's); None searches every
+    registration, online ones included. One query, however many registrations.
+    """
+    words = fold_for_search(query).split()
+    if not words or sum(len(word) for word in words) < 2:
+        return []
+    statement = _PEOPLE_WITH_ARRIVALS.where(
+        Registration.event_id == event.id,
+        *(Registration.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in words),
+    )
+    if site_ids is not None:
+        statement = statement.where(Registration.site_id.in_(site_ids))
+    rows = db.session.execute(
+        statement.order_by(
+            # Confirmed people first: they are the ones expected at the door.
+            sa.case((Registration.status == RegistrationStatus.CONFIRMED, 0), else_=1),
+            Registration.name,
+            Registration.id,
+        ).limit(limit)
+    ).all()
+    return [RosterEntry(registration, found) for registration, found in rows]
+
+
+@dataclass
+class SiteRoster:
+    """Who is expected at a site, and who arrived."""
+
+    site: Site
+    entries: list[RosterEntry] = field(default_factory=list)
+
+    def is_expected(self, entry: RosterEntry) -> bool:
+        registration = entry.registration
+        return (
+            registration.site_id == self.site.id
+            and registration.status == RegistrationStatus.CONFIRMED
+        )
+
+    def arrived_here(self, entry: RosterEntry) -> bool:
+        return entry.arrival is not None and entry.arrival.site_id == self.site.id
+
+    @property
+    def expected(self) -> int:
+        """Confirmed for this site."""
+        return sum(1 for entry in self.entries if self.is_expected(entry))
+
+    @property
+    def arrived(self) -> int:
+        """Admitted here, whoever they registered for (walk-ins and forced admissions too)."""
+        return sum(1 for entry in self.entries if self.arrived_here(entry))
+
+    @property
+    def not_arrived(self) -> list[RosterEntry]:
+        """Confirmed for this site and not admitted anywhere yet."""
+        return [e for e in self.entries if self.is_expected(e) and e.arrival is None]
+
+
+def site_roster(event: Event, site: Site) -> SiteRoster:
+    """Everyone registered for a site (any status) and everyone admitted there, by name.
+
+    One query, however many registrations.
+    """
+    rows = db.session.execute(
+        _PEOPLE_WITH_ARRIVALS.where(
+            Registration.event_id == event.id,
+            sa.or_(Registration.site_id == site.id, _ListedArrival.site_id == site.id),
+        ).order_by(Registration.name, Registration.id)
+    ).all()
+    return SiteRoster(site, [RosterEntry(registration, found) for registration, found in rows])
+
+
+_NamedSite = aliased(Site, name="named_site")
+_EVENT_AND_SITE = (
+    sa.select(Event, Site)
+    .select_from(Event)
+    .outerjoin(
+        EventSite,
+        sa.and_(
+            EventSite.event_id == Event.id,
+            EventSite.site_id
+            == sa.select(_NamedSite.id)
+            .where(_NamedSite.slug == sa.bindparam("site_slug"))
+            .scalar_subquery(),
+        ),
+    )
+    .outerjoin(Site, Site.id == EventSite.site_id)
+    .where(Event.slug == sa.bindparam("slug"))
+)
+
+
+def event_and_site(slug: str, site_slug: str | None) -> tuple[Event | None, Site | None]:
+    """An event by slug and one of its participating sites by slug, in one query.
+
+    Returns (None, None) for an unknown event and (event, None) when the site
+    does not take part in it.
+    """
+    row = db.session.execute(_EVENT_AND_SITE, {"slug": slug, "site_slug": site_slug or ""}).first()
+    if row is None:
+        return None, None
+    return row[0], row[1]
