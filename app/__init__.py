@@ -74,7 +74,8 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
-    from app.attendance.routes import bp as attendance_bp
+    from app.attendance import downloads, import_views, routes  # noqa: F401  (they add views to bp)
+    from app.attendance.blueprint import bp as attendance_bp
     from app.auth.routes import bp as auth_bp
     from app.checkin.routes import bp as checkin_bp
     from app.events.manage import bp as events_manage_bp

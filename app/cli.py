@@ -1,375 +1,42 @@
-"""Command-line tools: ``flask seed-demo``, ``flask users ...``, ``flask outbox send``."""
+"""Command-line tools: ``flask seed-demo``, ``flask users ...``, ``flask outbox send``.
+
+Staff accounts are changed through ``app.staff.services``, the functions the
+admin pages use, so a command obeys the same rules as the pages; a refusal
+ends the command with its message and writes nothing.
+"""
 
 from __future__ import annotations
 
-import os
 import secrets
-from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import AppGroup
 
+from app.demo import DEMO_EVENT_SLUG, seed_demo
 from app.extensions import db
-from app.models import (
-    AgendaItem,
-    ApiToken,
-    Event,
-    EventFormat,
-    EventSite,
-    EventStatus,
-    Gender,
-    Mode,
-    OrgKind,
-    Registration,
-    RegistrationStatus,
-    Role,
-    Site,
-    StaffUser,
-    hash_api_token,
-    utcnow,
+from app.models import Role, Site, StaffUser
+from app.refusals import Refusal
+from app.staff.services import (
+    StaffInput,
+    create_staff_user,
+    issue_api_token,
+    reset_staff_password,
+    revoke_api_token,
+    staff_user_by_email,
+    update_staff_user,
 )
-
-DEMO_EVENT_SLUG = "human-rights-seminar"
-DEMO_TIMEZONE = "Asia/Ashgabat"
-
-#: (slug, name, region, address, capacity); the first is the main venue.
-DEMO_SITES = [
-    (
-        "ashgabat",
-        "Institute of State, Law and Democracy",
-        "Ashgabat",
-        "Gurbansoltan Eje avenue 86, Ashgabat",
-        80,
-    ),
-    ("ahal", "Ahal information centre for human rights", "Ahal velayat", "Anau, Ahal", 25),
-    (
-        "balkan",
-        "Balkan information centre for human rights",
-        "Balkan velayat",
-        "Balkanabat, Balkan",
-        25,
-    ),
-    (
-        "dashoguz",
-        "Dashoguz information centre for human rights",
-        "Dashoguz velayat",
-        "Dashoguz, Dashoguz",
-        25,
-    ),
-    (
-        "lebap",
-        "Lebap information centre for human rights",
-        "Lebap velayat",
-        "Turkmenabat, Lebap",
-        25,
-    ),
-    ("mary", "Mary information centre for human rights", "Mary velayat", "Mary, Mary", 25),
-]
-
-DEMO_DESCRIPTION = (
-    "Heads and representatives of state institutions, public organisations, the information "
-    "centres for human rights in the velayats, the media, and UNDP staff and experts discuss "
-    "the constitutional guarantees of human rights and the mechanisms for their implementation "
-    "in Turkmenistan. Organised by the UNDP Representative Office in Turkmenistan and the "
-    "Institute of State, Law and Democracy of Turkmenistan, within the project \u201cAssistance "
-    "in the realization of the National Action Plan of Turkmenistan in the field of human "
-    "rights for 2021-2025\u201d."
-)
-
-#: (minutes from the start, length in minutes, title, speakers)
-DEMO_AGENDA = [
-    (
-        0,
-        20,
-        "Opening: the Constitution as the guarantee of human rights and freedoms",
-        "Institute of State, Law and Democracy\nUNDP Resident Representative",
-    ),
-    (
-        20,
-        40,
-        "Constitutional guarantees of human rights and their implementation mechanisms",
-        "Institute of State, Law and Democracy",
-    ),
-    (
-        60,
-        30,
-        "National human rights institutions: the Ombudsman's Office and the "
-        "Interdepartmental Commission",
-        "Ombudsman's Office",
-    ),
-    (90, 15, "Break", ""),
-    (
-        105,
-        30,
-        "The National Action Plans on human rights, gender equality and children's rights",
-        "UNDP project team",
-    ),
-    (135, 30, "Digitalisation in reforming public administration", "UNDP experts"),
-    (
-        165,
-        30,
-        "Human rights education and the role of public associations",
-        "Public organisations; regional information centres",
-    ),
-    (195, 15, "Questions from the regional centres and online participants; closing", ""),
-]
-
-
-def demo_start(today: date | None = None) -> datetime:
-    """Two weeks from today at 10:00 in Ashgabat, as a UTC moment."""
-    today = today or datetime.now(ZoneInfo(DEMO_TIMEZONE)).date()
-    local = datetime.combine(today + timedelta(days=14), time(10, 0), ZoneInfo(DEMO_TIMEZONE))
-    return local.astimezone(UTC)
-
-
-def _demo_password(env_name: str) -> tuple[str, bool]:
-    """A staff password from the environment, else a fresh random one."""
-    value = os.environ.get(env_name)
-    return (value, True) if value else (secrets.token_urlsafe(9), False)
-
-
-def _demo_logins_file() -> Path:
-    return Path(current_app.instance_path) / "demo-logins.txt"
-
-
-def _saved_demo_passwords() -> dict[str, str]:
-    """Demo passwords generated earlier, so a second seed can print them again."""
-    path = _demo_logins_file()
-    if not path.exists():
-        return {}
-    lines = (line.split() for line in path.read_text(encoding="utf-8").splitlines())
-    return {parts[0]: parts[2] for parts in lines if len(parts) == 3}
-
-
-def _save_demo_passwords(logins: list[tuple[str, str, str]]) -> None:
-    path = _demo_logins_file()
-    path.write_text("".join(f"{e} {r} {p}\n" for e, r, p in logins), encoding="utf-8")
-    path.chmod(0o600)
-
-
-def seed_demo() -> list[tuple[str, str, str]]:
-    """Create or refresh the demo seminar; returns (email, role, password) lines to print."""
-    sites = {}
-    for slug, name, region, address, _capacity in DEMO_SITES:
-        site = db.session.scalar(sa.select(Site).where(Site.slug == slug))
-        if site is None:
-            site = Site(slug=slug)
-            db.session.add(site)
-        site.name, site.region, site.address = name, region, address
-        site.is_main_venue = slug == "ashgabat"
-        sites[slug] = site
-
-    start = demo_start()
-    event = db.session.scalar(sa.select(Event).where(Event.slug == DEMO_EVENT_SLUG))
-    if event is None:
-        event = Event(slug=DEMO_EVENT_SLUG)
-        db.session.add(event)
-    event.title = "The Constitution of Turkmenistan: the guarantee of human rights and freedoms"
-    event.description = DEMO_DESCRIPTION
-    event.timezone = DEMO_TIMEZONE
-    event.format = EventFormat.HYBRID
-    event.status = EventStatus.PUBLISHED
-    event.meeting_url = "https://meet.example.org/human-rights-seminar"
-    event.organizer_name = "UNDP Turkmenistan"
-    event.organizer_email = "organizer@example.org"
-    if event.starts_at != start:
-        event.starts_at = start
-        event.ends_at = start + timedelta(hours=3, minutes=30)
-        event.registration_opens_at = start - timedelta(days=30)
-        event.registration_closes_at = start - timedelta(hours=2)
-        event.agenda_items.clear()
-        for offset, length, title, speakers in DEMO_AGENDA:
-            event.agenda_items.append(
-                AgendaItem(
-                    title=title,
-                    speakers=speakers,
-                    starts_at=start + timedelta(minutes=offset),
-                    ends_at=start + timedelta(minutes=offset + length),
-                )
-            )
-    existing = {es.site.slug: es for es in event.event_sites}
-    for position, (slug, *_rest, capacity) in enumerate(DEMO_SITES):
-        if slug not in existing:
-            event.event_sites.append(
-                EventSite(site=sites[slug], capacity=capacity, position=position)
-            )
-
-    logins = []
-    saved = _saved_demo_passwords()
-    staff = [("admin@example.org", Role.ADMIN, ()), ("organizer@example.org", Role.ORGANIZER, ())]
-    staff += [(f"{slug}@example.org", Role.COORDINATOR, (slug,)) for slug, *_ in DEMO_SITES[1:]]
-    for email, role, site_slugs in staff:
-        env_name = "DEMO_PASSWORD_" + email.split("@")[0].upper()
-        user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
-        password, from_env = _demo_password(env_name)
-        if user is None:
-            user = StaffUser(email=email, name=email.split("@")[0].title(), role=role)
-            db.session.add(user)
-            user.set_password(password)
-        elif from_env:
-            user.set_password(password)
-        else:
-            # Keep the password given out the first time.
-            password = saved.get(email, "(unchanged)")
-        user.role = role
-        user.sites = [sites[s] for s in site_slugs]
-        logins.append((email, role.value, password))
-    _save_demo_passwords(logins)
-    db.session.flush()
-    _seed_demo_participants(event)
-    db.session.commit()
-    return logins
-
-
-#: (name, email, organisation, position, kind, gender, language, site or None for online)
-DEMO_PARTICIPANTS = [
-    (
-        "Ňurgeldi Şükürow",
-        "nurgeldi.sukurow",
-        "Ahal information centre for human rights",
-        "Head of centre",
-        OrgKind.INFO_CENTRE,
-        Gender.MALE,
-        "tk",
-        "ahal",
-    ),
-    (
-        "Aýna Orazowa",
-        "ayna.orazowa",
-        "Ahal velayat administration",
-        "Specialist",
-        OrgKind.STATE,
-        Gender.FEMALE,
-        "tk",
-        "ahal",
-    ),
-    (
-        "Гульнара Аманова",
-        "gulnara.amanova",
-        "Institute of State, Law and Democracy",
-        "Senior researcher",
-        OrgKind.STATE,
-        Gender.FEMALE,
-        "ru",
-        "ashgabat",
-    ),
-    (
-        "Maral Nuryýewa",
-        "maral.nuryyewa",
-        "Ombudsman's Office",
-        "Adviser",
-        OrgKind.STATE,
-        Gender.FEMALE,
-        "tk",
-        "ashgabat",
-    ),
-    (
-        "Dmitriy Sokolov",
-        "dmitriy.sokolov",
-        "UNDP Turkmenistan",
-        "Project manager",
-        OrgKind.INTERNATIONAL,
-        Gender.MALE,
-        "en",
-        "ashgabat",
-    ),
-    (
-        "Merdan Annaýew",
-        "merdan.annayew",
-        "Balkan information centre for human rights",
-        "Coordinator",
-        OrgKind.INFO_CENTRE,
-        Gender.MALE,
-        "tk",
-        "balkan",
-    ),
-    (
-        "Bahar Gurbanowa",
-        "bahar.gurbanowa",
-        "Women's Union of Turkmenistan, Dashoguz",
-        "Chair",
-        OrgKind.PUBLIC,
-        Gender.FEMALE,
-        "tk",
-        "dashoguz",
-    ),
-    (
-        "Сердар Хыдыров",
-        "serdar.hydyrov",
-        "Neutral Turkmenistan newspaper",
-        "Journalist",
-        OrgKind.MEDIA,
-        Gender.MALE,
-        "ru",
-        "lebap",
-    ),
-    (
-        "Jeren Ataýewa",
-        "jeren.atayewa",
-        "Youth Organisation of Turkmenistan, Mary",
-        "Member",
-        OrgKind.PUBLIC,
-        Gender.FEMALE,
-        "tk",
-        "mary",
-    ),
-    (
-        "Anna Keller",
-        "anna.keller",
-        "Independent expert",
-        "Human rights lawyer",
-        OrgKind.EXPERT,
-        Gender.FEMALE,
-        "en",
-        None,
-    ),
-    (
-        "Oraz Berdiýew",
-        "oraz.berdiyew",
-        "Turkmen State Institute of Economics",
-        "Lecturer",
-        OrgKind.OTHER,
-        Gender.MALE,
-        "tk",
-        None,
-    ),
-]
-
-
-def _seed_demo_participants(event: Event) -> None:
-    """A few confirmed participants, so lists, badges and check-in have someone to show."""
-    taken = set(
-        db.session.scalars(sa.select(Registration.email).where(Registration.event_id == event.id))
-    )
-    site_ids = {es.site.slug: es.site_id for es in event.event_sites}
-    for name, local_part, organization, position, kind, gender, language, site in DEMO_PARTICIPANTS:
-        email = f"{local_part}@example.org"
-        if email in taken:
-            continue
-        db.session.add(
-            Registration(
-                event=event,
-                name=name,
-                email=email,
-                organization=organization,
-                position=position,
-                org_kind=kind,
-                gender=gender,
-                language=language,
-                mode=Mode.IN_PERSON if site else Mode.ONLINE,
-                site_id=site_ids[site] if site else None,
-                status=RegistrationStatus.CONFIRMED,
-                consent_at=utcnow(),
-            )
-        )
-
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
+
+
+def _staff_user(email: str) -> StaffUser:
+    user = staff_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no staff user {email}")
+    return user
 
 
 @users_cli.command("create")
@@ -387,17 +54,28 @@ def create_user(email: str, role: str, sites: tuple[str, ...], password: str | N
     missing = sorted(set(sites) - {s.slug for s in found})
     if missing:
         raise click.BadParameter(f"unknown site: {', '.join(missing)}", param_hint="--site")
-    if role == Role.COORDINATOR.value and not found:
-        raise click.BadParameter("a coordinator needs at least one --site", param_hint="--site")
-    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email))
-    if user is None:
-        user = StaffUser(email=email)
-        db.session.add(user)
-    user.name = name or user.name or email.split("@")[0].title()
-    user.role = Role(role)
-    user.sites = list(found)
     shown = password or secrets.token_urlsafe(12)
-    user.set_password(shown)
+    site_ids = [s.id for s in found]
+    user = staff_user_by_email(email)
+    try:
+        if user is None:
+            data = StaffInput(
+                name=name or email.split("@")[0].title(), role=Role(role), site_ids=site_ids
+            )
+            create_staff_user(email, shown, data)
+        else:
+            # Only what was asked changes: an account that was disabled stays disabled.
+            data = StaffInput(
+                name=name or user.name or email.split("@")[0].title(),
+                role=Role(role),
+                site_ids=site_ids,
+                is_active=user.is_active_user,
+            )
+            update_staff_user(user, data)
+            reset_staff_password(user, shown)
+    except Refusal as refusal:
+        db.session.rollback()
+        raise click.ClickException(refusal.message) from None
     db.session.commit()
     click.echo(f"{email} ({role})" + ("" if password else f" password: {shown}"))
 
@@ -407,11 +85,7 @@ def create_user(email: str, role: str, sites: tuple[str, ...], password: str | N
 @click.option("--label", default="", help="What the token is for, e.g. a device name.")
 def create_token(email: str, label: str):
     """Print a new API token for a staff user. It is stored hashed and shown once."""
-    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no staff user {email}")
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=hash_api_token(token), label=label))
+    token = issue_api_token(_staff_user(email), label)
     db.session.commit()
     click.echo(token)
 
@@ -420,14 +94,8 @@ def create_token(email: str, label: str):
 @click.argument("email")
 def revoke_tokens(email: str):
     """Revoke every API token of a staff user."""
-    user = db.session.scalar(sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
-    if user is None:
-        raise click.ClickException(f"no staff user {email}")
-    revoked = 0
-    for token in user.api_tokens:
-        if token.revoked_at is None:
-            token.revoked_at = utcnow()
-            revoked += 1
+    user = _staff_user(email)
+    revoked = sum(revoke_api_token(token) for token in user.api_tokens)
     db.session.commit()
     click.echo(f"revoked {revoked} token(s)")
 

@@ -24,9 +24,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 
 from app import create_app
-from app.attendance.exports import attendance_csv, attendance_xlsx, signin_sheet_pdf
+from app.attendance.exports import attendance_csv, attendance_xlsx
 from app.attendance.lists import attendance_rows, signin_sections
 from app.attendance.services import site_attendance
+from app.attendance.signin_sheet import signin_sheet_pdf
 from app.extensions import db
 from app.models import (
     CheckIn,

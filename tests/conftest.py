@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from app import create_app
 from app.extensions import db
 from app.models import (
     AgendaItem,
+    CheckIn,
+    CheckInMethod,
+    CheckInResult,
     Event,
     EventFormat,
     EventSite,
@@ -26,6 +30,7 @@ from app.models import (
     Role,
     Site,
     StaffUser,
+    utcnow,
 )
 from config import TestingConfig, _database_url
 
@@ -111,6 +116,12 @@ def get_csrf(client, url: str) -> str:
     return csrf_token_from(response.get_data(as_text=True))
 
 
+def post_form(client, url: str, data: dict, page: str | None = None):
+    """Post a form the way a browser would: with the CSRF token of its page."""
+    token = get_csrf(client, page or url)
+    return client.post(url, data={**data, "csrf_token": token})
+
+
 class Auth:
     def __init__(self, client):
         self.client = client
@@ -129,6 +140,25 @@ class Auth:
 @pytest.fixture
 def auth(client):
     return Auth(client)
+
+
+@pytest.fixture
+def organizer(app) -> StaffUser:
+    """An organiser's account, not signed in."""
+    return make_staff("organizer@example.org", Role.ORGANIZER)
+
+
+@pytest.fixture
+def coordinator(app) -> StaffUser:
+    """The coordinator of the Ahal site, not signed in."""
+    return make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+
+
+@pytest.fixture
+def signed_in_organizer(auth, organizer) -> StaffUser:
+    """The organiser's account, signed in on ``client``."""
+    auth.login(organizer.email)
+    return organizer
 
 
 # --- factories -------------------------------------------------------------
@@ -154,12 +184,16 @@ def make_event(
     sites: dict[str, int] | None = None,
     *,
     starts_in: timedelta = timedelta(days=14),
+    starts_at: datetime | None = None,
     duration: timedelta = timedelta(hours=4),
     status: EventStatus = EventStatus.PUBLISHED,
     **fields,
 ) -> Event:
-    """An event with sites given as {slug: capacity}; registration open by default."""
-    start = datetime.now(UTC).replace(microsecond=0) + starts_in
+    """An event with sites given as {slug: capacity}; registration open by default.
+
+    It starts ``starts_in`` from now, or at ``starts_at`` when that is given.
+    """
+    start = starts_at or (datetime.now(UTC).replace(microsecond=0) + starts_in)
     event = Event(
         slug=slug,
         title=fields.pop("title", "The Constitution of Turkmenistan: human rights"),
@@ -235,6 +269,47 @@ def make_staff(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def new_id() -> str:
+    """A fresh client id, as a scanning device makes one."""
+    return str(uuid.uuid4())
+
+
+def add_checkin(
+    event: Event,
+    registration: Registration | None,
+    site: str | None = None,
+    *,
+    method: CheckInMethod = CheckInMethod.QR,
+    result: CheckInResult = CheckInResult.ADMITTED,
+    reason=None,
+    at: datetime | None = None,
+    annulled: bool = False,
+    **fields,
+) -> CheckIn:
+    """A check-in row written directly, bypassing the check-in rules (for test set-up)."""
+    site_obj = make_site(site) if site else None
+    row = CheckIn(
+        client_id=new_id(),
+        event_id=event.id,
+        registration_id=registration.id if registration else None,
+        site_id=site_obj.id if site_obj else None,
+        method=method,
+        result=result,
+        reason=reason,
+        scanned_at=at or utcnow(),
+        annulled_at=utcnow() if annulled else None,
+        **fields,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row
+
+
+def checkin_rows() -> list[CheckIn]:
+    """Every check-in row, oldest first."""
+    return list(db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)))
 
 
 class QueryCounter:

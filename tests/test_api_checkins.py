@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -21,22 +20,18 @@ from app.models import (
     RefusalReason,
     Registration,
     RegistrationStatus,
-    Role,
     hash_api_token,
     utcnow,
 )
 from tests.conftest import (
     Config,
+    checkin_rows,
     get_csrf,
     make_event,
     make_registration,
-    make_staff,
+    new_id,
     requires_postgres,
 )
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 def token_for(user) -> str:
@@ -50,23 +45,9 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
-def rows() -> list[CheckIn]:
-    return list(db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)))
-
-
 @pytest.fixture
 def event(app):
     return make_event("seminar", {"ashgabat": 50, "ahal": 1})
-
-
-@pytest.fixture
-def coordinator(app):
-    return make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
-
-
-@pytest.fixture
-def organizer(app):
-    return make_staff("organizer@example.org", Role.ORGANIZER)
 
 
 @pytest.fixture
@@ -130,7 +111,7 @@ def test_the_same_client_id_again_answers_200_with_the_same_body(client, event, 
     first_body, again_body = first.get_json(), again.get_json()
     assert again_body.pop("replayed") is True and first_body.pop("replayed") is False
     assert again_body == first_body
-    assert len(rows()) == 1
+    assert len(checkin_rows()) == 1
 
 
 def test_refusals_answer_409_or_404_with_their_reason(client, event, org_token):
@@ -168,7 +149,7 @@ def test_refusals_answer_409_or_404_with_their_reason(client, event, org_token):
         ]["site_name"]
         == "Ahal information centre"
     )
-    assert [r.reason for r in rows()[1:6]] == [
+    assert [r.reason for r in checkin_rows()[1:6]] == [
         RefusalReason.ALREADY_CHECKED_IN,
         RefusalReason.WRONG_SITE,
         RefusalReason.NOT_ADMITTED,
@@ -190,14 +171,14 @@ def test_a_coordinator_gets_403_at_another_site_and_nothing_is_recorded(client, 
     response = post_checkin(client, ahal_token, person.badge_code, site="ashgabat", force=True)
     assert response.status_code == 403
     assert response.get_json()["reason"] == "forbidden"
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 def test_a_search_checkin_records_its_method(client, event, ahal_token):
     person = make_registration(event, site="ahal")
     response = post_checkin(client, ahal_token, person.badge_code, method="search")
     assert response.status_code == 201
-    assert rows()[0].method == CheckInMethod.SEARCH
+    assert checkin_rows()[0].method == CheckInMethod.SEARCH
 
 
 # --- bad input -------------------------------------------------------------------
@@ -264,7 +245,7 @@ def test_malformed_bodies_get_422_with_a_reason_and_change_nothing(
     data = response.get_json()
     assert data["status"] == "error" and data["reason"] in {"invalid", "unknown_site"}
     assert data.get("field") == field
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 @pytest.mark.parametrize(
@@ -287,7 +268,7 @@ def test_a_far_future_scan_time_is_refused(client, event, ahal_token):
     response = post_checkin(client, ahal_token, person.badge_code, scanned_at=later)
     assert response.status_code == 422
     assert "future" in response.get_json()["message"]
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 def test_unknown_event_answers_404_json(client, event, ahal_token):
@@ -333,7 +314,7 @@ def test_missing_unknown_revoked_and_malformed_credentials_get_401_json(client, 
         assert response.status_code == 401, headers
         assert response.get_json()["reason"] == "unauthorized"
         assert response.headers["WWW-Authenticate"].startswith("Bearer")
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 def test_tokens_from_the_cli_work_until_revoked(client, runner, event, coordinator):
@@ -379,7 +360,7 @@ def test_a_signed_in_browser_may_call_the_api_with_its_csrf_token(client, auth, 
     )
     assert (missing.status_code, wrong.status_code) == (400, 400)
     assert missing.get_json()["reason"] == "csrf_failed"
-    assert rows() == []
+    assert checkin_rows() == []
 
     ok = client.post("/api/v1/events/seminar/checkins", json=body, headers={"X-CSRFToken": token})
     assert ok.status_code == 201
@@ -400,7 +381,7 @@ def test_delete_undoes_a_checkin_and_keeps_it_on_record(client, event, ahal_toke
 
     assert response.status_code == 200
     assert response.get_json()["checkin"]["annulled_at"]
-    [row] = rows()
+    [row] = checkin_rows()
     assert row.annulled_at is not None and row.result == CheckInResult.ADMITTED
     roster = client.get(
         "/api/v1/events/seminar/roster?site=ahal", headers=bearer(ahal_token)
@@ -429,16 +410,19 @@ def post_registration(client, token, **fields):
     return client.post("/api/v1/events/seminar/registrations", json=fields, headers=bearer(token))
 
 
+def post_walk_in(client, token, site="ahal", **fields):
+    """A walk-in at ``site``: registered at the door and checked in at once."""
+    fields.setdefault("client_id", new_id())
+    return post_registration(client, token, site=site, check_in=True, **fields)
+
+
 def test_a_walk_in_is_registered_and_admitted_with_code_and_manage_url(client, event, ahal_token):
-    response = post_registration(
+    response = post_walk_in(
         client,
         ahal_token,
         name="Merdan Annaýew",
         email="Merdan@Example.org",
         organization="Mary centre",
-        site="ahal",
-        check_in=True,
-        client_id=new_id(),
     )
     assert response.status_code == 201
     body = response.get_json()
@@ -448,41 +432,31 @@ def test_a_walk_in_is_registered_and_admitted_with_code_and_manage_url(client, e
     assert body["checkin"]["checkin"]["method"] == "walk_in"
     assert body["checkin"]["status"] == "ok"
     assert registration.email == "merdan@example.org"
-    assert [r.method for r in rows()] == [CheckInMethod.WALK_IN]
+    assert [r.method for r in checkin_rows()] == [CheckInMethod.WALK_IN]
     personal_page = client.get(body["manage_url"].removeprefix("http://localhost"))
     assert personal_page.status_code == 200
 
 
 def test_a_resent_walk_in_answers_200_and_creates_nothing(client, event, ahal_token):
-    fields = dict(
-        name="Merdan", email="merdan@example.org", site="ahal", check_in=True, client_id=new_id()
-    )
-    first = post_registration(client, ahal_token, **fields)
-    again = post_registration(client, ahal_token, **fields)
+    fields = dict(name="Merdan", email="merdan@example.org", client_id=new_id())
+    first = post_walk_in(client, ahal_token, **fields)
+    again = post_walk_in(client, ahal_token, **fields)
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.get_json()["code"] == first.get_json()["code"]
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
-    assert len(rows()) == 1
+    assert len(checkin_rows()) == 1
 
 
 def test_a_walk_in_at_a_full_site_gets_409_site_full_and_nothing_is_written(
     client, event, ahal_token
 ):
     make_registration(event, name="Seat Taken", site="ahal")
-    response = post_registration(
-        client,
-        ahal_token,
-        name="Late Comer",
-        email="late@example.org",
-        site="ahal",
-        check_in=True,
-        client_id=new_id(),
-    )
+    response = post_walk_in(client, ahal_token, name="Late Comer", email="late@example.org")
     assert response.status_code == 409
     assert response.get_json()["reason"] == "site_full"
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 def test_an_import_follows_the_capacity_rules(client, event, org_token):
@@ -499,7 +473,7 @@ def test_an_import_follows_the_capacity_rules(client, event, org_token):
     assert first.get_json()["registration"]["status"] == "confirmed"
     assert second.get_json()["registration"]["status"] == "waitlisted"
     assert online.get_json()["registration"]["mode"] == "online"
-    assert rows() == []
+    assert checkin_rows() == []
 
 
 def test_registration_input_is_checked(client, event, ahal_token, org_token):

@@ -21,37 +21,9 @@ from app.models import (
     Role,
     utcnow,
 )
-from tests.conftest import make_event, make_registration, make_site, make_staff
 
-
-def add_checkin(
-    event,
-    registration,
-    site=None,
-    *,
-    method=CheckInMethod.QR,
-    result=CheckInResult.ADMITTED,
-    reason=None,
-    at=None,
-    annulled=False,
-    **fields,
-):
-    site_obj = make_site(site) if site else None
-    row = CheckIn(
-        client_id=str(uuid.uuid4()),
-        event_id=event.id,
-        registration_id=registration.id if registration else None,
-        site_id=site_obj.id if site_obj else None,
-        method=method,
-        result=result,
-        reason=reason,
-        scanned_at=at or utcnow(),
-        annulled_at=utcnow() if annulled else None,
-        **fields,
-    )
-    db.session.add(row)
-    db.session.commit()
-    return row
+# add_checkin is also imported from here by the browser tests.
+from tests.conftest import add_checkin, make_event, make_registration, make_site, make_staff
 
 
 def bulk_registrations(event, count: int, site_slugs=("ashgabat", "ahal")) -> None:

@@ -11,12 +11,12 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from app.attendance.exports import ROWS_PER_PAGE, neutralise
+from app.attendance.exports import neutralise
 from app.attendance.services import record_online_join
+from app.attendance.signin_sheet import ROWS_PER_PAGE
 from app.extensions import db
-from app.models import CheckInMethod, Gender, OrgKind, RegistrationStatus, Role
-from tests.conftest import make_event, make_registration, make_staff
-from tests.test_attendance_dashboard import add_checkin
+from app.models import CheckInMethod, Gender, OrgKind, RegistrationStatus
+from tests.conftest import add_checkin, make_event, make_registration
 
 START = datetime(2025, 3, 14, 5, 0, tzinfo=UTC)  # 10:00 in Ashgabat
 
@@ -24,9 +24,7 @@ START = datetime(2025, 3, 14, 5, 0, tzinfo=UTC)  # 10:00 in Ashgabat
 @pytest.fixture
 def seminar(app):
     """A hybrid seminar that took place, with arrivals at two sites and online."""
-    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
-    event.starts_at, event.ends_at = START, START + timedelta(hours=4)
-    db.session.commit()
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10}, starts_at=START)
     people = {
         "ayna": make_registration(
             event,
@@ -90,20 +88,16 @@ def seminar(app):
     return event, people
 
 
-def login(auth, email="organizer@example.org", role=Role.ORGANIZER, sites=()):
-    make_staff(email, role, sites=sites)
-    auth.login(email)
-
-
 def read_csv(response) -> list[list[str]]:
     body = response.get_data()
     assert body.startswith(b"\xef\xbb\xbf"), "Excel needs the UTF-8 BOM"
     return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
 
 
-def test_attendance_csv_has_a_bom_one_row_per_person_and_round_trips_names(seminar, client, auth):
+def test_attendance_csv_has_a_bom_one_row_per_person_and_round_trips_names(
+    seminar, client, signed_in_organizer
+):
     event, _people = seminar
-    login(auth)
     response = client.get(f"/manage/events/{event.slug}/attendance.csv")
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
@@ -137,9 +131,8 @@ def test_attendance_csv_has_a_bom_one_row_per_person_and_round_trips_names(semin
     assert irina["First check-in (Asia/Ashgabat)"] == "2025-03-14 10:01"
 
 
-def test_csv_cells_that_could_run_as_formulas_are_neutralised(seminar, client, auth):
+def test_csv_cells_that_could_run_as_formulas_are_neutralised(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login(auth)
     rows = read_csv(client.get(f"/manage/events/{event.slug}/attendance.csv"))
     header = rows[0]
     evil = next(dict(zip(header, r, strict=True)) for r in rows[1:] if "HYPERLINK" in r[0])
@@ -155,10 +148,9 @@ def test_csv_cells_that_could_run_as_formulas_are_neutralised(seminar, client, a
 
 
 def test_attendance_xlsx_has_typed_cells_a_frozen_filtered_header_and_a_summary(
-    seminar, client, auth
+    seminar, client, signed_in_organizer
 ):
     event, _people = seminar
-    login(auth)
     response = client.get(f"/manage/events/{event.slug}/attendance.xlsx")
     assert response.status_code == 200
     assert response.mimetype.endswith("spreadsheetml.sheet")
@@ -189,7 +181,7 @@ def test_attendance_xlsx_has_typed_cells_a_frozen_filtered_header_and_a_summary(
     assert attended[1] == 3
 
 
-def test_online_minutes_are_numbers_in_the_xlsx(seminar, client, auth):
+def test_online_minutes_are_numbers_in_the_xlsx(seminar, client, signed_in_organizer):
     event, people = seminar
     add_checkin(
         event,
@@ -198,7 +190,6 @@ def test_online_minutes_are_numbers_in_the_xlsx(seminar, client, auth):
         online_minutes=187,
         at=START + timedelta(minutes=2),
     )
-    login(auth)
     book = openpyxl.load_workbook(
         io.BytesIO(client.get(f"/manage/events/{event.slug}/attendance.xlsx").get_data())
     )
@@ -216,9 +207,10 @@ def pdf_pages_text(data: bytes) -> list[str]:
     return [page.extract_text() for page in reader.pages]
 
 
-def test_signin_sheet_for_one_site_lists_names_sorted_with_blank_rows(seminar, client, auth):
+def test_signin_sheet_for_one_site_lists_names_sorted_with_blank_rows(
+    seminar, client, signed_in_organizer
+):
     event, _people = seminar
-    login(auth)
     response = client.get(f"/manage/events/{event.slug}/attendance.pdf?site=ahal")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -242,14 +234,15 @@ def test_signin_sheet_for_one_site_lists_names_sorted_with_blank_rows(seminar, c
     assert any("DejaVuSans" in name for name in fonts)
 
 
-def test_signin_sheet_without_site_has_one_section_per_site_on_new_pages(app, client, auth):
+def test_signin_sheet_without_site_has_one_section_per_site_on_new_pages(
+    client, signed_in_organizer
+):
     event = make_event("big", {"ashgabat": 500, "ahal": 10})
     for i in range(ROWS_PER_PAGE + 5):
         make_registration(
             event, name=f"Participant {i:03d}", site="ashgabat", email=f"p{i}@example.org"
         )
     make_registration(event, name="Aýna Orazowa", site="ahal")
-    login(auth)
     response = client.get(f"/manage/events/{event.slug}/attendance.pdf")
     pages = pdf_pages_text(response.get_data())
     # Ashgabat: ROWS_PER_PAGE + 5 people + 10 blank rows need two pages; Ahal needs one.
@@ -261,9 +254,8 @@ def test_signin_sheet_without_site_has_one_section_per_site_on_new_pages(app, cl
     assert f"Participant {ROWS_PER_PAGE + 4:03d}" in pages[1]
 
 
-def test_registrations_csv_and_xlsx_list_every_status(seminar, client, auth):
+def test_registrations_csv_and_xlsx_list_every_status(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login(auth)
     rows = read_csv(client.get(f"/manage/events/{event.slug}/registrations.csv"))
     header = rows[0]
     statuses = {r[0]: dict(zip(header, r, strict=True))["Status"] for r in rows[1:]}
@@ -285,9 +277,8 @@ def test_registrations_csv_and_xlsx_list_every_status(seminar, client, auth):
     assert all(isinstance(row[registered], datetime) for row in values)
 
 
-def test_site_filter_limits_every_download(seminar, client, auth):
+def test_site_filter_limits_every_download(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login(auth)
     rows = read_csv(client.get(f"/manage/events/{event.slug}/attendance.csv?site=ashgabat"))
     assert {r[0] for r in rows[1:]} == {"Jeren Ataýewa", '\'=HYPERLINK("http://x")'}
     rows = read_csv(client.get(f"/manage/events/{event.slug}/registrations.csv?site=ahal"))
@@ -300,9 +291,9 @@ def test_site_filter_limits_every_download(seminar, client, auth):
     assert client.get(f"/manage/events/{event.slug}/attendance.csv?site=mary").status_code == 404
 
 
-def test_coordinator_downloads_only_their_own_site(seminar, client, auth):
+def test_coordinator_downloads_only_their_own_site(seminar, client, auth, coordinator):
     event, _people = seminar
-    login(auth, "ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+    auth.login(coordinator.email)
     base = f"/manage/events/{event.slug}"
     for name in (
         "attendance.csv",

@@ -18,8 +18,7 @@ from app.models import (
     RegistrationStatus,
     Role,
 )
-from tests.conftest import make_event, make_registration, make_staff
-from tests.test_attendance_dashboard import add_checkin
+from tests.conftest import add_checkin, make_event, make_registration, make_staff
 
 
 def build_event():
@@ -59,22 +58,15 @@ def build_event():
         result=CheckInResult.REFUSED,
         online_minutes=20,
     )
-    add_checkin(
-        event,
-        None,
-        "ahal",
-        result=CheckInResult.REFUSED,
-        reason=RefusalReason.UNKNOWN_CODE,
-        code="XYZ",
-    )
-    add_checkin(
-        event,
-        None,
-        "ahal",
-        result=CheckInResult.REFUSED,
-        reason=RefusalReason.UNKNOWN_CODE,
-        code="XYZ2",
-    )
+    for code in ("XYZ", "XYZ2"):
+        add_checkin(
+            event,
+            None,
+            "ahal",
+            result=CheckInResult.REFUSED,
+            reason=RefusalReason.UNKNOWN_CODE,
+            code=code,
+        )
     add_checkin(
         event,
         ayna,

@@ -79,10 +79,8 @@ ACCESS: dict[str, str] = {
     "api.attendance": STAFF,
 }
 
-#: Staff routes that take ?site=<slug>: naming a foreign site answers 403 or 404.
-SITE_QUERY = {
-    "attendance.dashboard",
-    "attendance.dashboard_data",
+#: Staff routes that list people and take ?site=<slug> to narrow the list to one site.
+PEOPLE_BY_SITE = {
     "attendance.attendance_csv",
     "attendance.attendance_xlsx",
     "attendance.attendance_pdf",
@@ -91,6 +89,12 @@ SITE_QUERY = {
     "invites.badge_sheet",
     "api.find_registrations",
     "api.roster",
+}
+
+#: Staff routes that take ?site=<slug>: naming a foreign site answers 403 or 404.
+SITE_QUERY = PEOPLE_BY_SITE | {
+    "attendance.dashboard",
+    "attendance.dashboard_data",
     "api.attendance",
 }
 
@@ -99,17 +103,7 @@ EXTRA_QUERY = {"api.find_registrations": {"q": "secretname"}}
 
 #: Routes where a coordinator of site A must see site A's people: proves the leak check reads
 #: each format (HTML, JSON, CSV, XLSX, PDF) and would notice a name.
-SHOWS_PEOPLE = {
-    "checkin.site_page",
-    "attendance.attendance_csv",
-    "attendance.attendance_xlsx",
-    "attendance.attendance_pdf",
-    "attendance.registrations_csv",
-    "attendance.registrations_xlsx",
-    "invites.badge_sheet",
-    "api.find_registrations",
-    "api.roster",
-}
+SHOWS_PEOPLE = PEOPLE_BY_SITE | {"checkin.site_page"}
 
 MARKER = "Secretname"
 SAFE = {"GET"}

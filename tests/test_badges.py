@@ -11,15 +11,9 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, A6
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
-from app.badges.pdf import (
-    CONTENT_WIDTH,
-    BadgeData,
-    fit_name,
-    fit_text,
-    render_badge,
-    render_badge_sheet,
-    sort_badges,
-)
+from app.badges.fitting import fit_text
+from app.badges.layout import CONTENT_WIDTH, BadgeData, fit_name
+from app.badges.pdf import render_badge, render_badge_sheet, sort_badges
 from app.badges.qr import qr_matrix, qr_png, qr_svg
 from app.extensions import db
 from app.fonts import register_fonts
@@ -43,6 +37,16 @@ def pdf_text(data: bytes) -> str:
     """All text of a PDF, with line breaks and spacing folded to single spaces."""
     reader = PdfReader(io.BytesIO(data))
     return " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+
+
+def assert_pdf_pages(response, pages: int, size: tuple[float, float]) -> None:
+    """The response is a PDF of ``pages`` pages, the first of them ``size`` points."""
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) == pages
+    box = reader.pages[0].mediabox
+    assert (round(float(box.width)), round(float(box.height))) == (round(size[0]), round(size[1]))
 
 
 def badge(name="Aýna Orazowa", code="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", **fields):
@@ -106,13 +110,7 @@ def test_badge_pdf_is_a6_scans_and_prints_names_unchanged(client, app):
     event = make_event()
     registration = make_registration(event, name=TURKMEN, organization=CYRILLIC + " и партнёры")
     response = client.get(f"/r/{registration.manage_token}/badge.pdf")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-
-    reader = PdfReader(io.BytesIO(response.data))
-    assert len(reader.pages) == 1
-    box = reader.pages[0].mediabox
-    assert (round(float(box.width)), round(float(box.height))) == (round(A6[0]), round(A6[1]))
+    assert_pdf_pages(response, 1, A6)
     text = pdf_text(response.data)
     assert TURKMEN in text
     assert CYRILLIC in text
@@ -276,18 +274,11 @@ def confirmed_nine(event):
     return people
 
 
-def test_badge_sheet_has_four_per_a4_page_for_confirmed_people_only(client, auth, app):
+def test_badge_sheet_has_four_per_a4_page_for_confirmed_people_only(client, signed_in_organizer):
     event = make_event()
     people = confirmed_nine(event)
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
     response = client.get(f"/manage/events/{event.slug}/badges.pdf")
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
-    reader = PdfReader(io.BytesIO(response.data))
-    assert len(reader.pages) == 3
-    box = reader.pages[0].mediabox
-    assert (round(float(box.width)), round(float(box.height))) == (round(A4[0]), round(A4[1]))
+    assert_pdf_pages(response, 3, A4)
 
     text = pdf_text(response.data)
     for name in NAMES:
@@ -310,11 +301,9 @@ def test_badge_sheet_has_four_per_a4_page_for_confirmed_people_only(client, auth
     assert len(decoded) == 4 and set(decoded) <= codes
 
 
-def test_badge_sheet_filters_by_site(client, auth, app):
+def test_badge_sheet_filters_by_site(client, signed_in_organizer):
     event = make_event()
     people = confirmed_nine(event)
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
     response = client.get(f"/manage/events/{event.slug}/badges.pdf?site=ashgabat")
     assert response.status_code == 200
     text = pdf_text(response.data)
@@ -325,12 +314,10 @@ def test_badge_sheet_filters_by_site(client, auth, app):
     assert len(PdfReader(io.BytesIO(response.data)).pages) == 1
 
 
-def test_badge_sheet_refuses_a_site_of_another_event(client, auth, app):
+def test_badge_sheet_refuses_a_site_of_another_event(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 10, "ahal": 10})
     make_event("other", {"mary": 10})
     confirmed_nine(event)
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
     response = client.get("/manage/events/seminar/badges.pdf?site=mary")
     assert response.status_code == 404
     assert "does not take part in this event" in response.get_data(as_text=True)
@@ -361,20 +348,16 @@ def test_badge_sheet_needs_staff_login(client, app):
     assert "/manage/login" in response.headers["Location"]
 
 
-def test_badge_sheet_with_nobody_to_print_says_so(client, auth, app):
+def test_badge_sheet_with_nobody_to_print_says_so(client, signed_in_organizer):
     event = make_event()
     make_registration(event, status=RegistrationStatus.WAITLISTED)
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
     response = client.get(f"/manage/events/{event.slug}/badges.pdf")
     assert response.status_code == 404
     assert "no confirmed in-person participants" in response.get_data(as_text=True)
 
 
-def test_badge_sheet_runs_a_constant_number_of_queries(client, auth, app, count_queries):
+def test_badge_sheet_runs_a_constant_number_of_queries(client, signed_in_organizer, count_queries):
     event = make_event()
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
     make_registration(event, name="First", email="first@example.org")
     with count_queries() as few:
         assert client.get(f"/manage/events/{event.slug}/badges.pdf").status_code == 200

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 import pytest
@@ -13,7 +12,6 @@ from app.checkin.services import admit_checkin, undo_checkin
 from app.checkin.walk_ins import register_walk_in
 from app.extensions import db
 from app.models import (
-    CheckIn,
     CheckInMethod,
     CheckInResult,
     Mode,
@@ -21,40 +19,21 @@ from app.models import (
     RefusalReason,
     Registration,
     RegistrationStatus,
-    Role,
     Site,
     utcnow,
 )
 from app.refusals import Reason, Refusal
 from app.registrations.services import RegistrationInput
-from tests.conftest import make_event, make_registration, make_staff
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
+from tests.conftest import checkin_rows, make_event, make_registration, new_id
 
 
 def site(slug: str) -> Site:
     return db.session.scalar(sa.select(Site).where(Site.slug == slug))
 
 
-def checkin_rows() -> list[CheckIn]:
-    return list(db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)))
-
-
 @pytest.fixture
 def event(app):
     return make_event("seminar", {"ashgabat": 50, "ahal": 2})
-
-
-@pytest.fixture
-def coordinator(app):
-    return make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
-
-
-@pytest.fixture
-def organizer(app):
-    return make_staff("organizer@example.org", Role.ORGANIZER)
 
 
 def admit(event, code, user, site_slug="ahal", **kwargs):

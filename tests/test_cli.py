@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from app.cli import DEMO_PARTICIPANTS
+from app.demo import DEMO_PARTICIPANTS
 from app.extensions import db
 from app.mail.outbox import OutboxMessage
 from app.models import (
@@ -117,12 +117,57 @@ def test_users_create_refuses_bad_input(runner, app):
     )
     assert unknown.exit_code != 0 and "unknown site: atlantis" in unknown.output
     no_site = runner.invoke(args=["users", "create", "x@example.org", "--role", "coordinator"])
-    assert no_site.exit_code != 0 and "needs at least one --site" in no_site.output
+    assert no_site.exit_code != 0 and "needs at least one site" in no_site.output
     bad_role = runner.invoke(args=["users", "create", "x@example.org", "--role", "king"])
     assert bad_role.exit_code != 0
     assert db.session.scalar(sa.select(StaffUser).where(StaffUser.email == "x@example.org")) is None
     missing = runner.invoke(args=["users", "token", "nobody@example.org"])
     assert missing.exit_code != 0 and "no staff user" in missing.output
+
+
+def _staff_snapshot():
+    """Every staff account as plain values, read in a transaction of its own."""
+    db.session.rollback()
+    snapshot = {
+        user.email: (
+            user.name,
+            user.role,
+            user.is_active_user,
+            user.password_hash,
+            [site.slug for site in user.sites],
+        )
+        for user in db.session.scalars(sa.select(StaffUser))
+    }
+    db.session.rollback()
+    return snapshot
+
+
+def test_users_create_keeps_the_last_admin(runner, app):
+    runner.invoke(args=["seed-demo"])
+    before = _staff_snapshot()
+    demote = ["users", "create", "admin@example.org", "--role", "organizer"]
+    refused = runner.invoke(args=[*demote, "--password", "another-pass"])
+    assert refused.exit_code == 1
+    assert "last active admin" in refused.output and "Traceback" not in refused.output
+    assert _staff_snapshot() == before
+
+    # With a second admin, the first may step down.
+    promoted = runner.invoke(args=["users", "create", "boss@example.org", "--role", "admin"])
+    assert promoted.exit_code == 0, promoted.output
+    assert runner.invoke(args=demote).exit_code == 0
+    after = _staff_snapshot()
+    assert after["admin@example.org"][1] == Role.ORGANIZER
+    assert after["boss@example.org"][1] == Role.ADMIN
+
+
+def test_users_create_refuses_a_coordinator_without_sites(runner, app):
+    runner.invoke(args=["seed-demo"])
+    before = _staff_snapshot()
+    for email in ("organizer@example.org", "newcomer@example.org"):
+        refused = runner.invoke(args=["users", "create", email, "--role", "coordinator"])
+        assert refused.exit_code == 1, refused.output
+        assert "A coordinator needs at least one site." in refused.output
+    assert _staff_snapshot() == before
 
 
 def test_outbox_send_retries_until_mail_works(runner, app):

@@ -24,8 +24,8 @@ from app.attendance.imports import (
     people_in,
 )
 from app.extensions import db
-from app.models import CheckIn, CheckInMethod, CheckInResult, Role
-from tests.conftest import csrf_token_from, get_csrf, make_event, make_registration, make_staff
+from app.models import CheckIn, CheckInMethod, CheckInResult
+from tests.conftest import csrf_token_from, get_csrf, make_event, make_registration
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ASHGABAT = ZoneInfo("Asia/Ashgabat")
@@ -38,38 +38,21 @@ def fixture(name: str) -> bytes:
 
 @pytest.fixture
 def seminar(app):
-    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
-    event.starts_at, event.ends_at = START, START + timedelta(hours=4)
-    db.session.commit()
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10}, starts_at=START)
     people = {
-        "ayna": make_registration(
-            event, name="Aýna Orazowa", email="ayna.orazowa@example.org", site=None
-        ),
-        "merdan": make_registration(
-            event, name="Мердан Атаев", email="merdan@mfa.gov.tm", site=None
-        ),
-        "jeren": make_registration(
-            event, name="Jeren Ataýewa", email="jeren@example.org", site=None
-        ),
-        "gulshat": make_registration(
-            event, name="Gülşat Hojamuradowa", email="gulshat.hojamuradowa@example.org", site=None
-        ),
-        "og1": make_registration(
-            event, name="Ogulgerek Nurmuradowa", email="og1@example.org", site=None
-        ),
-        "og2": make_registration(
-            event, name="Ogulgerek Nurmuradowa", email="og2@example.org", site=None
-        ),
-        # Registered in person, followed online instead.
-        "batyr": make_registration(
-            event, name="Batyr Gurbanow", email="batyr.gurbanow@example.org", site="ahal"
-        ),
-        "irina": make_registration(
-            event, name="Ирина Петрова", email="irina.petrova@example.org", site=None
-        ),
-        "absent": make_registration(
-            event, name="Absent Person", email="absent@example.org", site=None
-        ),
+        key: make_registration(event, name=name, email=email, site=site)
+        for key, name, email, site in (
+            ("ayna", "Aýna Orazowa", "ayna.orazowa@example.org", None),
+            ("merdan", "Мердан Атаев", "merdan@mfa.gov.tm", None),
+            ("jeren", "Jeren Ataýewa", "jeren@example.org", None),
+            ("gulshat", "Gülşat Hojamuradowa", "gulshat.hojamuradowa@example.org", None),
+            ("og1", "Ogulgerek Nurmuradowa", "og1@example.org", None),
+            ("og2", "Ogulgerek Nurmuradowa", "og2@example.org", None),
+            # Registered in person, followed online instead.
+            ("batyr", "Batyr Gurbanow", "batyr.gurbanow@example.org", "ahal"),
+            ("irina", "Ирина Петрова", "irina.petrova@example.org", None),
+            ("absent", "Absent Person", "absent@example.org", None),
+        )
     }
     return event, people
 
@@ -244,11 +227,6 @@ def test_same_report_twice_changes_nothing_and_a_later_one_never_removes(seminar
 # --- through the pages ----------------------------------------------------------
 
 
-def login_organizer(auth):
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
-
-
 def upload(client, event, data: bytes, filename: str, threshold="50", unit="percent"):
     url = f"/manage/events/{event.slug}/attendance/import"
     token = get_csrf(client, url)
@@ -291,10 +269,9 @@ def count_of(html: str, name: str) -> int:
     [("zoom_participants.csv", 5, 1, 3), ("teams_attendance.csv", 5, 1, 2)],
 )
 def test_import_preview_then_confirm_then_again(
-    seminar, client, auth, name, attended, below, unmatched
+    seminar, client, signed_in_organizer, name, attended, below, unmatched
 ):
     event, people = seminar
-    login_organizer(auth)
 
     preview = upload(client, event, fixture(name), name)
     assert preview.status_code == 200
@@ -331,9 +308,10 @@ def test_import_preview_then_confirm_then_again(
     assert f"0 new, 0 updated, {attended + below} unchanged" in message
 
 
-def test_zoom_then_teams_for_the_same_meeting_does_not_add_time(seminar, client, auth):
+def test_zoom_then_teams_for_the_same_meeting_does_not_add_time(
+    seminar, client, signed_in_organizer
+):
     event, people = seminar
-    login_organizer(auth)
     confirm(
         client,
         event,
@@ -350,9 +328,8 @@ def test_zoom_then_teams_for_the_same_meeting_does_not_add_time(seminar, client,
     assert len(rows) == 6
 
 
-def test_an_unmatched_row_can_be_matched_by_hand(seminar, client, auth):
+def test_an_unmatched_row_can_be_matched_by_hand(seminar, client, signed_in_organizer):
     event, people = seminar
-    login_organizer(auth)
     html = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv").get_data(
         as_text=True
     )
@@ -383,9 +360,8 @@ def test_an_unmatched_row_can_be_matched_by_hand(seminar, client, auth):
     assert people["og1"].id not in rows
 
 
-def test_threshold_in_minutes(seminar, client, auth):
+def test_threshold_in_minutes(seminar, client, signed_in_organizer):
     event, people = seminar
-    login_organizer(auth)
     html = upload(
         client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="30", unit="minutes"
     ).get_data(as_text=True)
@@ -401,18 +377,18 @@ def test_threshold_in_minutes(seminar, client, auth):
         (b"\xc3\x28\xa0\xa1 broken", "encoding"),
     ],
 )
-def test_bad_uploads_show_a_message_and_change_nothing(seminar, client, auth, data, message):
+def test_bad_uploads_show_a_message_and_change_nothing(
+    seminar, client, signed_in_organizer, data, message
+):
     event, _people = seminar
-    login_organizer(auth)
     response = upload(client, event, data, "report.csv")
     assert response.status_code == 200
     assert message in response.get_data(as_text=True)
     assert report_rows(event) == []
 
 
-def test_too_large_a_file_is_refused(seminar, client, auth):
+def test_too_large_a_file_is_refused(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login_organizer(auth)
     big = b"Name,Email,Join,Leave\n" + b"x" * (5 * 1024 * 1024 + 10)
     url = f"/manage/events/{event.slug}/attendance/import"
     builder = EnvironBuilder(
@@ -438,9 +414,8 @@ def test_too_large_a_file_is_refused(seminar, client, auth):
     assert report_rows(event) == []
 
 
-def test_bad_threshold_is_refused(seminar, client, auth):
+def test_bad_threshold_is_refused(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login_organizer(auth)
     response = upload(
         client, event, fixture("zoom_participants.csv"), "zoom.csv", threshold="150", unit="percent"
     )
@@ -451,9 +426,8 @@ def test_bad_threshold_is_refused(seminar, client, auth):
     ) or "Not a valid integer" in response.get_data(as_text=True)
 
 
-def test_a_tampered_preview_is_refused(seminar, client, auth):
+def test_a_tampered_preview_is_refused(seminar, client, signed_in_organizer):
     event, _people = seminar
-    login_organizer(auth)
     html = upload(client, event, fixture("zoom_participants.csv"), "zoom.csv").get_data(
         as_text=True
     )
@@ -470,10 +444,9 @@ def test_a_tampered_preview_is_refused(seminar, client, auth):
     assert report_rows(event) == []
 
 
-def test_only_organisers_import(seminar, client, auth):
+def test_only_organisers_import(seminar, client, auth, coordinator):
     event, _people = seminar
-    make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
-    auth.login("ahal@example.org")
+    auth.login(coordinator.email)
     assert client.get(f"/manage/events/{event.slug}/attendance/import").status_code == 403
 
 

@@ -6,20 +6,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import AgendaItem, Role
-from tests.conftest import get_csrf, make_event, make_staff
-
-
-def post_form(client, url, data, page=None):
-    """Post a form the way a browser would: with the CSRF token of its page."""
-    token = get_csrf(client, page or url)
-    return client.post(url, data={**data, "csrf_token": token})
-
-
-@pytest.fixture
-def organizer(auth):
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
+from app.models import AgendaItem
+from tests.conftest import make_event, post_form
 
 
 def items(event) -> list[AgendaItem]:
@@ -32,19 +20,30 @@ def items(event) -> list[AgendaItem]:
     )
 
 
-def test_add_edit_and_delete_an_item(client, organizer):
+def item_form(times: tuple[str, str] = ("11:00", "12:00"), **fields) -> dict:
+    """The agenda item form, filled in for ``times`` on 10 March 2031; ``fields`` replace values."""
+    starts, ends = times
+    return {
+        "title": "Panel",
+        "speakers": "",
+        "starts_at": f"2031-03-10T{starts}",
+        "ends_at": f"2031-03-10T{ends}",
+        **fields,
+    }
+
+
+def test_add_edit_and_delete_an_item(client, signed_in_organizer):
     event = make_event("seminar")
     assert len(items(event)) == 1  # the factory's opening
 
     response = post_form(
         client,
         "/manage/events/seminar/agenda",
-        {
-            "title": "Digitalisation in public administration",
-            "speakers": "UNDP experts\n\n  Institute of State, Law and Democracy  \n",
-            "starts_at": "2031-03-10T11:00",
-            "ends_at": "2031-03-10T11:45",
-        },
+        item_form(
+            title="Digitalisation in public administration",
+            speakers="UNDP experts\n\n  Institute of State, Law and Democracy  \n",
+            times=("11:00", "11:45"),
+        ),
     )
     assert response.status_code == 302
     item = next(i for i in items(event) if i.title.startswith("Digitalisation"))
@@ -61,12 +60,7 @@ def test_add_edit_and_delete_an_item(client, organizer):
     response = post_form(
         client,
         url,
-        {
-            "title": "Digital reform",
-            "speakers": "UNDP experts",
-            "starts_at": "2031-03-10T12:00",
-            "ends_at": "2031-03-10T12:30",
-        },
+        item_form(title="Digital reform", speakers="UNDP experts", times=("12:00", "12:30")),
     )
     assert response.status_code == 302
     db.session.expire_all()
@@ -97,16 +91,11 @@ def test_add_edit_and_delete_an_item(client, organizer):
         ({"ends_at": ""}, "ends_at", "This field is required."),
     ],
 )
-def test_bad_item_is_a_field_error_and_writes_nothing(client, organizer, data, field, message):
+def test_bad_item_is_a_field_error_and_writes_nothing(
+    client, signed_in_organizer, data, field, message
+):
     event = make_event("seminar")
-    form = {
-        "title": "Panel",
-        "speakers": "",
-        "starts_at": "2031-03-10T11:00",
-        "ends_at": "2031-03-10T12:00",
-        **data,
-    }
-    response = post_form(client, "/manage/events/seminar/agenda", form)
+    response = post_form(client, "/manage/events/seminar/agenda", item_form(**data))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert f'id="{field}-error"' in html
@@ -114,7 +103,7 @@ def test_bad_item_is_a_field_error_and_writes_nothing(client, organizer, data, f
     assert len(items(event)) == 1
 
 
-def test_bad_edit_changes_nothing(client, organizer):
+def test_bad_edit_changes_nothing(client, signed_in_organizer):
     event = make_event("seminar")
     item = items(event)[0]
     before = (item.title, item.starts_at, item.ends_at)
@@ -122,12 +111,7 @@ def test_bad_edit_changes_nothing(client, organizer):
     response = post_form(
         client,
         url,
-        {
-            "title": "Changed",
-            "speakers": "",
-            "starts_at": "2031-03-10T12:00",
-            "ends_at": "2031-03-10T11:00",
-        },
+        item_form(title="Changed", times=("12:00", "11:00")),
     )
     assert response.status_code == 200
     db.session.expire_all()
@@ -135,7 +119,7 @@ def test_bad_edit_changes_nothing(client, organizer):
     assert (item.title, item.starts_at, item.ends_at) == before
 
 
-def test_items_of_another_event_are_404(client, organizer):
+def test_items_of_another_event_are_404(client, signed_in_organizer):
     make_event("seminar")
     other = make_event("training")
     foreign = items(other)[0]
@@ -150,7 +134,7 @@ def test_items_of_another_event_are_404(client, organizer):
     assert db.session.get(AgendaItem, foreign.id) is not None
 
 
-def test_delete_with_bad_csrf_is_400(client, organizer):
+def test_delete_with_bad_csrf_is_400(client, signed_in_organizer):
     event = make_event("seminar")
     item = items(event)[0]
     response = client.post(
@@ -160,7 +144,7 @@ def test_delete_with_bad_csrf_is_400(client, organizer):
     assert len(items(event)) == 1
 
 
-def test_html_in_titles_and_speakers_is_escaped(client, organizer):
+def test_html_in_titles_and_speakers_is_escaped(client, signed_in_organizer):
     event = make_event("seminar")
     item = items(event)[0]
     item.title = "<b>Opening</b>"

@@ -8,19 +8,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Event, EventFormat, EventStatus, OutboxMessage, RegistrationStatus, Role
-from tests.conftest import get_csrf, make_event, make_registration, make_staff
-
-
-def post_form(client, url, data, page=None):
-    """Post a form the way a browser would: with the CSRF token of its page."""
-    token = get_csrf(client, page or url)
-    return client.post(url, data={**data, "csrf_token": token})
-
-
-@pytest.fixture
-def organizer(auth):
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
+from tests.conftest import make_event, make_registration, make_staff, post_form
 
 
 def event_form(**overrides) -> dict:
@@ -54,7 +42,7 @@ def outbox(kind: str | None = None) -> list[OutboxMessage]:
     return list(db.session.scalars(query))
 
 
-def test_create_event_stores_local_times_as_utc(client, organizer):
+def test_create_event_stores_local_times_as_utc(client, signed_in_organizer):
     response = post_form(client, "/manage/events/new", event_form())
     assert response.status_code == 302
     assert response.headers["Location"].endswith("/manage/events/law-training/sites")
@@ -73,14 +61,14 @@ def test_create_event_stores_local_times_as_utc(client, organizer):
     assert outbox() == []
 
 
-def test_edit_form_shows_times_in_the_events_zone(client, organizer):
+def test_edit_form_shows_times_in_the_events_zone(client, signed_in_organizer):
     post_form(client, "/manage/events/new", event_form())
     html = client.get("/manage/events/law-training/edit").get_data(as_text=True)
     assert 'value="2031-03-10T10:00"' in html
     assert 'value="2031-03-09T18:00"' in html
 
 
-def test_another_zone_converts_with_its_own_offset(client, organizer):
+def test_another_zone_converts_with_its_own_offset(client, signed_in_organizer):
     post_form(client, "/manage/events/new", event_form(timezone="Europe/Berlin"))
     event = db.session.scalar(sa.select(Event).where(Event.slug == "law-training"))
     # March 10 is winter time in Berlin: UTC+1.
@@ -122,7 +110,7 @@ def test_another_zone_converts_with_its_own_offset(client, organizer):
     ],
 )
 def test_bad_event_input_is_a_field_error_and_writes_nothing(
-    client, organizer, overrides, field, message
+    client, signed_in_organizer, overrides, field, message
 ):
     response = post_form(client, "/manage/events/new", event_form(**overrides))
     assert response.status_code == 200
@@ -132,7 +120,7 @@ def test_bad_event_input_is_a_field_error_and_writes_nothing(
     assert event_count() == 0
 
 
-def test_duplicate_slug_is_a_field_error(client, organizer):
+def test_duplicate_slug_is_a_field_error(client, signed_in_organizer):
     make_event("law-training")
     response = post_form(client, "/manage/events/new", event_form(title="Another"))
     assert response.status_code == 200
@@ -143,13 +131,13 @@ def test_duplicate_slug_is_a_field_error(client, organizer):
     assert db.session.scalar(sa.select(Event.title)) != "Another"
 
 
-def test_bad_csrf_token_is_refused_and_writes_nothing(client, organizer):
+def test_bad_csrf_token_is_refused_and_writes_nothing(client, signed_in_organizer):
     response = client.post("/manage/events/new", data={**event_form(), "csrf_token": "forged"})
     assert response.status_code == 400
     assert event_count() == 0
 
 
-def test_editing_the_start_sends_updates_to_active_registrations_only(client, organizer):
+def test_editing_the_start_sends_updates_to_active_registrations_only(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 2})
     confirmed = make_registration(event, name="Aýna Orazowa")
     waitlisted = make_registration(
@@ -193,7 +181,7 @@ def edit_form_data(client, event_slug: str, **overrides) -> dict:
     return data
 
 
-def test_saving_unchanged_times_notifies_nobody(client, organizer):
+def test_saving_unchanged_times_notifies_nobody(client, signed_in_organizer):
     # Stored times have seconds; the form shows minutes. That must not count as a change.
     event = make_event("seminar", {"ahal": 2})
     event.starts_at = event.starts_at.replace(second=17)
@@ -207,7 +195,7 @@ def test_saving_unchanged_times_notifies_nobody(client, organizer):
     assert outbox() == []
 
 
-def test_cancelling_the_event_tells_everyone_still_registered(client, organizer):
+def test_cancelling_the_event_tells_everyone_still_registered(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 2})
     active = make_registration(event, name="Aýna Orazowa")
     make_registration(event, name="Jeren Gurbanowa", status=RegistrationStatus.CANCELLED)
@@ -220,7 +208,7 @@ def test_cancelling_the_event_tells_everyone_still_registered(client, organizer)
     assert [(m.kind, m.recipient) for m in messages] == [("event_cancelled", active.email)]
 
 
-def test_invalid_edit_changes_nothing(client, organizer):
+def test_invalid_edit_changes_nothing(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 2})
     make_registration(event)
     before = (event.starts_at, event.ends_at, event.title)
@@ -234,21 +222,21 @@ def test_invalid_edit_changes_nothing(client, organizer):
     assert outbox() == []
 
 
-def test_the_slug_cannot_be_changed_by_editing(client, organizer):
+def test_the_slug_cannot_be_changed_by_editing(client, signed_in_organizer):
     make_event("seminar")
     form = edit_form_data(client, "seminar", slug="hijacked")
     assert client.post("/manage/events/seminar/edit", data=form).status_code == 302
     assert db.session.scalar(sa.select(Event.slug)) == "seminar"
 
 
-def test_unknown_event_is_404(client, organizer):
+def test_unknown_event_is_404(client, signed_in_organizer):
     assert client.get("/manage/events/nope/edit").status_code == 404
     assert client.get("/manage/events/nope/sites").status_code == 404
     assert client.get("/manage/events/nope/agenda").status_code == 404
     assert client.get("/manage/events/nope/registrations").status_code == 404
 
 
-def test_index_lists_every_event_for_organisers(client, organizer):
+def test_index_lists_every_event_for_organisers(client, signed_in_organizer):
     make_event("seminar", title="Seminar on rights")
     make_event("draft-one", title="Draft training", status=EventStatus.DRAFT)
     html = client.get("/manage/").get_data(as_text=True)
@@ -270,7 +258,7 @@ def test_coordinator_home_lists_only_events_at_their_sites(client, auth):
     assert "/manage/events/at-mary/edit" not in html
 
 
-def test_event_title_with_html_is_escaped(client, organizer):
+def test_event_title_with_html_is_escaped(client, signed_in_organizer):
     make_event("seminar", title="<script>alert(1)</script>")
     html = client.get("/manage/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html

@@ -14,21 +14,8 @@ from app.models import (
     OutboxMessage,
     Registration,
     RegistrationStatus,
-    Role,
 )
-from tests.conftest import get_csrf, make_event, make_registration, make_site, make_staff
-
-
-def post_form(client, url, data, page=None):
-    """Post a form the way a browser would: with the CSRF token of its page."""
-    token = get_csrf(client, page or url)
-    return client.post(url, data={**data, "csrf_token": token})
-
-
-@pytest.fixture
-def organizer(auth):
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
+from tests.conftest import get_csrf, make_event, make_registration, make_site, post_form
 
 
 def add_many(event, count: int, site: str | None = "ahal", first: int = 0) -> None:
@@ -64,7 +51,7 @@ def status_of(registration) -> RegistrationStatus:
 
 
 @pytest.fixture
-def people(organizer):
+def people(signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     return {
         "event": event,
@@ -135,7 +122,7 @@ def test_bad_filters_answer_a_clear_page(client, people, query):
     assert len(listed_names(html)) == 5
 
 
-def test_pages_of_fifty(client, organizer):
+def test_pages_of_fifty(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 100})
     add_many(event, 60)
     first = client.get(URL).get_data(as_text=True)
@@ -148,7 +135,7 @@ def test_pages_of_fifty(client, organizer):
     assert listed_names(client.get(f"{URL}?page=9").get_data(as_text=True)) == []
 
 
-def test_page_links_keep_the_filters(client, organizer):
+def test_page_links_keep_the_filters(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 100})
     add_many(event, 60)
     html = client.get(f"{URL}?q=person&status=confirmed").get_data(as_text=True)
@@ -157,7 +144,7 @@ def test_page_links_keep_the_filters(client, organizer):
     assert len(listed_names(client.get(link).get_data(as_text=True))) == 10
 
 
-def test_query_count_does_not_grow_with_registrations(client, organizer, count_queries):
+def test_query_count_does_not_grow_with_registrations(client, signed_in_organizer, count_queries):
     event = make_event("seminar", {"ahal": 100})
 
     def queries_for(url: str) -> int:
@@ -178,7 +165,7 @@ def test_query_count_does_not_grow_with_registrations(client, organizer, count_q
     assert few[0] <= 8
 
 
-def test_html_in_names_is_escaped(client, organizer):
+def test_html_in_names_is_escaped(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 10})
     make_registration(
         event,
@@ -296,7 +283,7 @@ def test_bad_edit_is_a_field_error(client, people, overrides, field, message):
     assert db.session.get(Registration, ayna.id).name == "Aýna Şükürowa"
 
 
-def test_move_to_another_site_goes_through_the_capacity_rules(client, organizer):
+def test_move_to_another_site_goes_through_the_capacity_rules(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 1, "ahal": 1})
     make_registration(event, name="Merdan Ataýew", site="ashgabat")
     ayna = make_registration(event, name="Aýna Şükürowa", site="ahal")
@@ -345,7 +332,7 @@ def test_registration_of_another_event_is_404(client, people):
 # --- cancelling ------------------------------------------------------------
 
 
-def test_cancel_promotes_the_first_waitlisted(client, organizer):
+def test_cancel_promotes_the_first_waitlisted(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 1})
     seated = make_registration(event, name="Aýna Şükürowa")
     first = make_registration(event, name="Serdar Nurow", status=RegistrationStatus.WAITLISTED)
@@ -368,7 +355,7 @@ def test_cancel_promotes_the_first_waitlisted(client, organizer):
     ]
 
 
-def test_cancelling_twice_changes_nothing_more(client, organizer):
+def test_cancelling_twice_changes_nothing_more(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 1})
     seated = make_registration(event, name="Aýna Şükürowa")
     url = f"{edit_url(seated)}/cancel"

@@ -4,20 +4,8 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import EventSite, OutboxMessage, Registration, RegistrationStatus, Role, Site
-from tests.conftest import get_csrf, make_event, make_registration, make_site, make_staff
-
-
-def post_form(client, url, data, page=None):
-    """Post a form the way a browser would: with the CSRF token of its page."""
-    token = get_csrf(client, page or url)
-    return client.post(url, data={**data, "csrf_token": token})
-
-
-@pytest.fixture
-def organizer(auth):
-    make_staff("organizer@example.org", Role.ORGANIZER)
-    auth.login("organizer@example.org")
+from app.models import EventSite, OutboxMessage, Registration, RegistrationStatus, Site
+from tests.conftest import make_event, make_registration, make_site, post_form
 
 
 def capacity_of(event, slug: str) -> int:
@@ -25,6 +13,16 @@ def capacity_of(event, slug: str) -> int:
         sa.select(EventSite.capacity)
         .join(Site)
         .where(EventSite.event_id == event.id, Site.slug == slug)
+    )
+
+
+def set_capacity(client, capacity: str, site: str = "ahal"):
+    """Change a site's capacity in the seminar from the event's sites page."""
+    return post_form(
+        client,
+        f"/manage/events/seminar/sites/{site}/capacity",
+        {"capacity": capacity},
+        page="/manage/events/seminar/sites",
     )
 
 
@@ -37,7 +35,7 @@ def status_of(registration) -> RegistrationStatus:
 # --- global sites ----------------------------------------------------------
 
 
-def test_create_and_edit_a_site(client, organizer):
+def test_create_and_edit_a_site(client, signed_in_organizer):
     response = post_form(
         client,
         "/manage/sites/new",
@@ -89,7 +87,7 @@ def test_create_and_edit_a_site(client, organizer):
         ({"slug": "new-site", "name": "N" * 201}, "name", "longer than 200"),
     ],
 )
-def test_bad_site_input_is_a_field_error(client, organizer, data, field, message):
+def test_bad_site_input_is_a_field_error(client, signed_in_organizer, data, field, message):
     make_site("ahal")
     db.session.commit()
     response = post_form(client, "/manage/sites/new", data)
@@ -100,14 +98,14 @@ def test_bad_site_input_is_a_field_error(client, organizer, data, field, message
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 1
 
 
-def test_unknown_site_is_404(client, organizer):
+def test_unknown_site_is_404(client, signed_in_organizer):
     assert client.get("/manage/sites/9999/edit").status_code == 404
 
 
 # --- the sites of an event -------------------------------------------------
 
 
-def test_add_a_site_to_an_event(client, organizer):
+def test_add_a_site_to_an_event(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50})
     mary = make_site("mary")
     db.session.commit()
@@ -126,7 +124,7 @@ def test_add_a_site_to_an_event(client, organizer):
     ("capacity", "message"),
     [("-1", "from 0 to 100000"), ("", "Enter the number of seats."), ("lots", "Not a valid")],
 )
-def test_add_site_with_bad_capacity_writes_nothing(client, organizer, capacity, message):
+def test_add_site_with_bad_capacity_writes_nothing(client, signed_in_organizer, capacity, message):
     event = make_event("seminar", {"ashgabat": 50})
     mary = make_site("mary")
     db.session.commit()
@@ -138,7 +136,7 @@ def test_add_site_with_bad_capacity_writes_nothing(client, organizer, capacity, 
     assert capacity_of(event, "mary") is None
 
 
-def test_a_site_cannot_be_added_twice(client, organizer):
+def test_a_site_cannot_be_added_twice(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     ahal = make_site("ahal")
     response = post_form(
@@ -148,19 +146,14 @@ def test_a_site_cannot_be_added_twice(client, organizer):
     assert capacity_of(event, "ahal") == 10
 
 
-def test_capacity_increase_promotes_the_waitlist_in_order(client, organizer):
+def test_capacity_increase_promotes_the_waitlist_in_order(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 1})
     make_registration(event, name="Aýna Orazowa")
     first = make_registration(event, name="Merdan Ataýew", status=RegistrationStatus.WAITLISTED)
     second = make_registration(event, name="Jeren Gurbanowa", status=RegistrationStatus.WAITLISTED)
     third = make_registration(event, name="Serdar Nurow", status=RegistrationStatus.WAITLISTED)
 
-    response = post_form(
-        client,
-        "/manage/events/seminar/sites/ahal/capacity",
-        {"capacity": "3"},
-        page="/manage/events/seminar/sites",
-    )
+    response = set_capacity(client, "3")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Moved up from the waiting list: Merdan Ataýew, Jeren Gurbanowa." in page
@@ -175,28 +168,18 @@ def test_capacity_increase_promotes_the_waitlist_in_order(client, organizer):
     assert sorted(promoted) == sorted([first.email, second.email])
 
 
-def test_capacity_cannot_go_below_the_confirmed(client, organizer):
+def test_capacity_cannot_go_below_the_confirmed(client, signed_in_organizer):
     event = make_event("seminar", {"ahal": 5})
     for name in ("Aýna Orazowa", "Merdan Ataýew", "Jeren Gurbanowa"):
         make_registration(event, name=name)
-    response = post_form(
-        client,
-        "/manage/events/seminar/sites/ahal/capacity",
-        {"capacity": "2"},
-        page="/manage/events/seminar/sites",
-    )
+    response = set_capacity(client, "2")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "already has 3 confirmed people" in page
     assert capacity_of(event, "ahal") == 5
 
     # Down to exactly the confirmed number is allowed.
-    post_form(
-        client,
-        "/manage/events/seminar/sites/ahal/capacity",
-        {"capacity": "3"},
-        page="/manage/events/seminar/sites",
-    )
+    set_capacity(client, "3")
     assert capacity_of(event, "ahal") == 3
 
 
@@ -209,33 +192,23 @@ def test_capacity_cannot_go_below_the_confirmed(client, organizer):
         ("", "Enter the number of seats."),
     ],
 )
-def test_bad_capacity_change_is_refused(client, organizer, capacity, message):
+def test_bad_capacity_change_is_refused(client, signed_in_organizer, capacity, message):
     event = make_event("seminar", {"ahal": 5})
-    response = post_form(
-        client,
-        "/manage/events/seminar/sites/ahal/capacity",
-        {"capacity": capacity},
-        page="/manage/events/seminar/sites",
-    )
+    response = set_capacity(client, capacity)
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert f'<p class="flash flash-error" role="status">Ahal information centre: {message}' in page
     assert capacity_of(event, "ahal") == 5
 
 
-def test_capacity_of_a_site_not_in_the_event_is_404(client, organizer):
+def test_capacity_of_a_site_not_in_the_event_is_404(client, signed_in_organizer):
     make_event("seminar", {"ahal": 5})
     make_site("mary")
-    response = post_form(
-        client,
-        "/manage/events/seminar/sites/mary/capacity",
-        {"capacity": "3"},
-        page="/manage/events/seminar/sites",
-    )
+    response = set_capacity(client, "3", site="mary")
     assert response.status_code == 404
 
 
-def test_remove_a_site_without_registrations(client, organizer):
+def test_remove_a_site_without_registrations(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     response = post_form(
         client, "/manage/events/seminar/sites/ahal/remove", {}, page="/manage/events/seminar/sites"
@@ -247,7 +220,7 @@ def test_remove_a_site_without_registrations(client, organizer):
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 2
 
 
-def test_a_site_with_active_registrations_cannot_be_removed(client, organizer):
+def test_a_site_with_active_registrations_cannot_be_removed(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     make_registration(event, name="Merdan Ataýew", status=RegistrationStatus.WAITLISTED)
     response = post_form(
@@ -258,7 +231,9 @@ def test_a_site_with_active_registrations_cannot_be_removed(client, organizer):
     assert capacity_of(event, "ahal") == 10
 
 
-def test_a_site_with_only_cancelled_registrations_stays_with_a_clear_message(client, organizer):
+def test_a_site_with_only_cancelled_registrations_stays_with_a_clear_message(
+    client, signed_in_organizer
+):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     make_registration(event, status=RegistrationStatus.CANCELLED)
     response = post_form(
@@ -269,7 +244,7 @@ def test_a_site_with_only_cancelled_registrations_stays_with_a_clear_message(cli
     assert capacity_of(event, "ahal") == 10
 
 
-def test_remove_with_a_bad_csrf_token_is_400(client, organizer):
+def test_remove_with_a_bad_csrf_token_is_400(client, signed_in_organizer):
     event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
     response = client.post(
         "/manage/events/seminar/sites/ahal/remove", data={"csrf_token": "forged"}

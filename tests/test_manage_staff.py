@@ -7,13 +7,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import ApiToken, Role, StaffUser, hash_api_token
-from tests.conftest import PASSWORD, get_csrf, make_site, make_staff
-
-
-def post_form(client, url, data, page=None):
-    """Post a form the way a browser would: with the CSRF token of its page."""
-    token = get_csrf(client, page or url)
-    return client.post(url, data={**data, "csrf_token": token})
+from tests.conftest import PASSWORD, get_csrf, make_site, make_staff, post_form
 
 
 @pytest.fixture

@@ -79,6 +79,16 @@ class RegistrationRow:
     cancelled_at: datetime | None
 
 
+def _online(check_in, method: CheckInMethod, *conditions) -> sa.ColumnElement[bool]:
+    """Join condition for the person's online row of one method (join link or report)."""
+    return sa.and_(
+        check_in.registration_id == Registration.id,
+        check_in.site_id.is_(None),
+        check_in.method == method,
+        *conditions,
+    )
+
+
 def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[AttendanceRow]:
     """Everyone registered (and anyone admitted after cancelling), sorted by name, streamed.
 
@@ -117,23 +127,9 @@ def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[
             live_site_admission(admission),
         )
         .outerjoin(admission_site, admission_site.id == admission.site_id)
+        .outerjoin(joined, _online(joined, CheckInMethod.ONLINE_JOIN, live_admission(joined)))
         .outerjoin(
-            joined,
-            sa.and_(
-                joined.registration_id == Registration.id,
-                joined.site_id.is_(None),
-                joined.method == CheckInMethod.ONLINE_JOIN,
-                live_admission(joined),
-            ),
-        )
-        .outerjoin(
-            report,
-            sa.and_(
-                report.registration_id == Registration.id,
-                report.site_id.is_(None),
-                report.method == CheckInMethod.ONLINE_REPORT,
-                report.annulled_at.is_(None),
-            ),
+            report, _online(report, CheckInMethod.ONLINE_REPORT, report.annulled_at.is_(None))
         )
         .where(Registration.event_id == event.id)
         .where(
@@ -274,6 +270,7 @@ def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[Sign
 
 def registration_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[RegistrationRow]:
     """Every registration with its status, sorted by name, streamed."""
+    # Each column is labelled with the RegistrationRow field it fills.
     query = (
         sa.select(
             Registration.name,
@@ -285,9 +282,9 @@ def registration_rows(event: Event, site_ids: set[int] | None = None) -> Iterato
             Registration.gender,
             Registration.language,
             Registration.mode,
-            Site.name,
+            sa.func.coalesce(Site.name, "").label("site"),
             Registration.status,
-            Registration.created_at,
+            Registration.created_at.label("registered_at"),
             Registration.cancelled_at,
         )
         .outerjoin(Site, Site.id == Registration.site_id)
@@ -297,33 +294,4 @@ def registration_rows(event: Event, site_ids: set[int] | None = None) -> Iterato
     if site_ids is not None:
         query = query.where(Registration.site_id.in_(site_ids))
     for row in db.session.execute(query.execution_options(yield_per=BATCH)):
-        (
-            name,
-            email,
-            phone,
-            organization,
-            position,
-            org_kind,
-            gender,
-            language,
-            mode,
-            site_name,
-            status,
-            created_at,
-            cancelled_at,
-        ) = row
-        yield RegistrationRow(
-            name=name,
-            email=email,
-            phone=phone,
-            organization=organization,
-            position=position,
-            org_kind=org_kind,
-            gender=gender,
-            language=language,
-            mode=mode,
-            site=site_name or "",
-            status=status,
-            registered_at=created_at,
-            cancelled_at=cancelled_at,
-        )
+        yield RegistrationRow(**row._mapping)

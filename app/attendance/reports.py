@@ -90,31 +90,23 @@ def attendance_report(event: Event) -> AttendanceReport:
         )
         .label("online_attended")
     )
+    groups = (
+        Registration.mode,
+        Registration.site_id,
+        Registration.org_kind,
+        Registration.gender,
+        Registration.status,
+        admission.site_id,
+        online_attended,
+    )
     rows = db.session.execute(
-        sa.select(
-            Registration.mode,
-            Registration.site_id,
-            Registration.org_kind,
-            Registration.gender,
-            Registration.status,
-            admission.site_id,
-            online_attended,
-            sa.func.count(Registration.id),
-        )
+        sa.select(*groups, sa.func.count(Registration.id))
         .outerjoin(
             admission,
             live_site_admission(admission),
         )
         .where(Registration.event_id == event.id)
-        .group_by(
-            Registration.mode,
-            Registration.site_id,
-            Registration.org_kind,
-            Registration.gender,
-            Registration.status,
-            admission.site_id,
-            online_attended,
-        )
+        .group_by(*groups)
     ).all()
 
     site_names = {es.site_id: es.site.name for es in event.event_sites}

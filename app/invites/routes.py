@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parseaddr
+from functools import wraps
 from io import BytesIO
 
 from flask import Blueprint, current_app, render_template, request, send_file
+from flask.typing import ResponseReturnValue
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import staff_required
-from app.badges.pdf import badge_data, render_badge, render_badge_sheet
+from app.badges.layout import badge_data
+from app.badges.pdf import render_badge, render_badge_sheet
 from app.badges.qr import qr_png, qr_svg
 from app.badges.services import NoBadge, badge_refusal, registrations_for_badges
 from app.errors import render_error
@@ -80,9 +84,20 @@ def _no_badge_page(registration: Registration, reason: NoBadge):
     return _unavailable(registration, status, _("No badge"), messages[reason])
 
 
-def _badge_holder(token: str) -> tuple[Registration, NoBadge | None]:
-    registration = registration_for_token(token)
-    return registration, badge_refusal(registration)
+def _for_badge_holder(
+    view: Callable[[Registration], ResponseReturnValue],
+) -> Callable[[str], ResponseReturnValue]:
+    """Call the view with the registration behind the link, or show why it has no badge."""
+
+    @wraps(view)
+    def wrapped(token: str) -> ResponseReturnValue:
+        registration = registration_for_token(token)
+        refusal = badge_refusal(registration)
+        if refusal is not None:
+            return _no_badge_page(registration, refusal)
+        return view(registration)
+
+    return wrapped
 
 
 @bp.route("/events/<slug>/event.ics")
@@ -113,29 +128,23 @@ def invite_ics(token: str):
 
 
 @bp.route("/r/<token>/badge.png")
-def badge_png(token: str):
+@_for_badge_holder
+def badge_png(registration: Registration):
     """The badge's QR as a PNG."""
-    registration, refusal = _badge_holder(token)
-    if refusal:
-        return _no_badge_page(registration, refusal)
     return _file(qr_png(registration.badge_code), "image/png", "badge.png")
 
 
 @bp.route("/r/<token>/badge.svg")
-def badge_svg(token: str):
+@_for_badge_holder
+def badge_svg(registration: Registration):
     """The badge's QR as an SVG, sharp at any size on a phone screen."""
-    registration, refusal = _badge_holder(token)
-    if refusal:
-        return _no_badge_page(registration, refusal)
     return _file(qr_svg(registration.badge_code), "image/svg+xml", "badge.svg")
 
 
 @bp.route("/r/<token>/badge.pdf")
-def badge_pdf(token: str):
+@_for_badge_holder
+def badge_pdf(registration: Registration):
     """The printable A6 badge."""
-    registration, refusal = _badge_holder(token)
-    if refusal:
-        return _no_badge_page(registration, refusal)
     language = registration.language or "en"
     with force_locale(language):
         data = render_badge(badge_data(registration, language, online_label=_("Online")))

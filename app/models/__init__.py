@@ -1,0 +1,68 @@
+"""The domain model: events, sites, registrations, check-ins, staff and mail.
+
+One module per aggregate; this package imports them all, so SQLAlchemy can
+resolve the relationships they name by string, and re-exports their public
+names: ``from app.models import Event`` is the way to reach any of them.
+
+All times are stored in UTC and come back as aware ``datetime`` objects; pages
+convert them to the event's own time zone.
+"""
+
+from app.models.base import (
+    UTCDateTime,
+    hash_api_token,
+    new_badge_code,
+    new_manage_token,
+    utcnow,
+)
+from app.models.checkins import CheckIn, live_admission, live_site_admission
+from app.models.enums import (
+    CheckInMethod,
+    CheckInResult,
+    EventFormat,
+    EventStatus,
+    Gender,
+    MessageKind,
+    Mode,
+    OrgKind,
+    RefusalReason,
+    RegistrationState,
+    RegistrationStatus,
+    Role,
+)
+from app.models.events import AgendaItem, Event, EventSite, Site
+from app.models.outbox import OutboxMessage
+from app.models.registrations import Registration
+from app.models.staff import ApiToken, StaffUser, staff_sites
+
+__all__ = [
+    "AgendaItem",
+    "ApiToken",
+    "CheckIn",
+    "CheckInMethod",
+    "CheckInResult",
+    "Event",
+    "EventFormat",
+    "EventSite",
+    "EventStatus",
+    "Gender",
+    "MessageKind",
+    "Mode",
+    "OrgKind",
+    "OutboxMessage",
+    "RefusalReason",
+    "Registration",
+    "RegistrationState",
+    "RegistrationStatus",
+    "Role",
+    "Site",
+    "StaffUser",
+    "UTCDateTime",
+    "hash_api_token",
+    "live_admission",
+    "live_site_admission",
+    "new_badge_code",
+    "new_manage_token",
+    "staff_sites",
+    "utcnow",
+]
