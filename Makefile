@@ -27,7 +27,9 @@ run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
 	@echo "Serving the demo on http://127.0.0.1:5000/events/human-rights-seminar"
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	@echo "A mail worker runs beside it; emails appear as .eml files in instance/outbox/"
+	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install

@@ -45,8 +45,13 @@ class Config:
     SMTP_STARTTLS = os.environ.get("SMTP_STARTTLS", "1") == "1"
     MAIL_FILE_DIR = os.environ.get("MAIL_FILE_DIR", str(INSTANCE_DIR / "outbox"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
-    #: Leave all sending to `flask outbox send` instead of sending after each request.
-    OUTBOX_DEFER_DELIVERY = os.environ.get("OUTBOX_DEFER_DELIVERY", "0") == "1"
+    #: Seconds an SMTP connection may wait for the mail host before the try counts as failed.
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    #: Seconds a worker holds the messages it took (20 at a time: keep it above 20 × SMTP_TIMEOUT);
+    #: after a crash they are sent again then.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    #: Seconds an idle worker waits before it looks for new work.
+    WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "1"))
     #: API tokens older than this many days stop working; 0 keeps them until revoked.
     API_TOKEN_MAX_AGE_DAYS = int(os.environ.get("API_TOKEN_MAX_AGE_DAYS", "0"))
 

@@ -52,8 +52,8 @@ def register_security_headers(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (the models must be known to Flask-Migrate)
     from app.auth.access import load_staff_user
+    from app.mail import notices
     from app.mail.messages import subscribe_to_signals
-    from app.mail.outbox import init_outbox
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
@@ -63,8 +63,8 @@ def register_extensions(app: Flask) -> None:
     login_manager.user_loader(load_staff_user)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
-    init_outbox(app)
     subscribe_to_signals()
+    notices.subscribe()
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from app.database import enable_sqlite_foreign_keys
 
@@ -81,6 +81,8 @@ def register_blueprints(app: Flask) -> None:
     from app.events.manage import bp as events_manage_bp
     from app.events.routes import bp as events_bp
     from app.invites.routes import bp as invites_bp
+    from app.messages.manage import bp as messages_bp
+    from app.messages.reminders_manage import bp as reminders_bp
     from app.registrations.manage import bp as registrations_manage_bp
     from app.registrations.routes import bp as registrations_bp
     from app.sites.manage import bp as sites_bp
@@ -95,6 +97,8 @@ def register_blueprints(app: Flask) -> None:
         sites_bp,
         registrations_manage_bp,
         staff_bp,
+        messages_bp,
+        reminders_bp,
         checkin_bp,
         attendance_bp,
         api_bp,

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask seed-demo``, ``flask users ...``, ``flask outbox send``.
+"""Command-line tools: ``flask seed-demo``, ``users``, ``outbox send`` and ``worker``.
 
 Staff accounts are changed through ``app.staff.services``, the functions the
 admin pages use, so a command obeys the same rules as the pages; a refusal
@@ -16,6 +16,7 @@ from flask.cli import AppGroup
 
 from app.demo import DEMO_EVENT_SLUG, seed_demo
 from app.extensions import db
+from app.mail.delivery import send_pending
 from app.models import Role, Site, StaffUser
 from app.refusals import Refusal
 from app.staff.services import (
@@ -27,6 +28,7 @@ from app.staff.services import (
     staff_user_by_email,
     update_staff_user,
 )
+from app.worker import run_worker, stop_on_signals
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 outbox_cli = AppGroup("outbox", help="The email outbox.")
@@ -103,13 +105,18 @@ def revoke_tokens(email: str):
 @outbox_cli.command("send")
 @click.option("--limit", default=500, show_default=True)
 def send_outbox(limit: int):
-    """Send the emails still waiting, retrying failed ones with back-off."""
-    from app.mail.outbox import send_pending
-
+    """Send the emails that are due, once (for cron); failed ones are retried with back-off."""
     sent, failed = send_pending(limit=limit)
     click.echo(f"sent {sent}, failed {failed}")
     if failed:
         raise SystemExit(1)
+
+
+@click.command("worker")
+def worker_command():
+    """Deliver the outbox and send scheduled messages until stopped. Safe on several hosts."""
+    click.echo("Worker started; Ctrl-C stops it.")
+    run_worker(stop_on_signals())
 
 
 @click.command("seed-demo")
@@ -126,3 +133,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
+    app.cli.add_command(worker_command)

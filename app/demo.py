@@ -27,6 +27,7 @@ from app.models import (
     OrgKind,
     Registration,
     RegistrationStatus,
+    Reminder,
     Role,
     Site,
     utcnow,
@@ -173,6 +174,7 @@ def seed_demo() -> list[tuple[str, str, str]]:
     if event is None:
         event = Event(slug=DEMO_EVENT_SLUG)
         db.session.add(event)
+        db.session.add_all(Reminder.defaults_for(event))
     event.title = "The Constitution of Turkmenistan: the guarantee of human rights and freedoms"
     event.description = DEMO_DESCRIPTION
     event.timezone = DEMO_TIMEZONE

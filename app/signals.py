@@ -15,3 +15,6 @@ registration_changed = _signals.signal("registration-changed")
 
 #: sender: the Event; ``kind``: the MessageKind every active participant should hear about.
 event_changed = _signals.signal("event-changed")
+
+#: sender: the Site whose name or address changed; the invites that name it should follow.
+site_changed = _signals.signal("site-changed")

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 
 from app.checkin.services import admit_checkin
 from app.extensions import db
-from app.models import ApiToken, CheckIn, Registration, Role, hash_api_token
+from app.models import ApiToken, CheckIn, Registration, Reminder, Role, hash_api_token
 from tests.conftest import Auth, csrf_token_from, make_event, make_registration, make_staff
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -50,6 +50,13 @@ ACCESS: dict[str, str] = {
     "registrations_manage.registrations": ORGANIZER,
     "registrations_manage.edit_registration": ORGANIZER,
     "registrations_manage.cancel_registration_view": ORGANIZER,
+    "messages.campaigns": ORGANIZER,
+    "messages.campaign_status": ORGANIZER,
+    "messages.new_campaign": ORGANIZER,
+    "messages.resend": ORGANIZER,
+    "reminders.reminders": ORGANIZER,
+    "reminders.update_reminder": ORGANIZER,
+    "reminders.remove_reminder": ORGANIZER,
     "staff.staff": ADMIN,
     "staff.new_staff": ADMIN,
     "staff.edit_staff": ADMIN,
@@ -110,6 +117,13 @@ SAFE = {"GET"}
 IGNORED_METHODS = {"HEAD", "OPTIONS"}
 
 
+def add_defaults(event):
+    """The event's default reminders, added as creating an event adds them."""
+    reminders = Reminder.defaults_for(event)
+    db.session.add_all(reminders)
+    return reminders
+
+
 @dataclass
 class World:
     event_slug: str
@@ -139,6 +153,7 @@ def world(app) -> World:
     checkin = admit_checkin(
         event, person_a.site, person_a.badge_code, str(uuid.uuid4()), organizer
     ).checkin
+    [reminder, _later] = add_defaults(event)
     token = ApiToken(user=coordinator_a, token_hash=hash_api_token("not-used"), label="door")
     db.session.add(token)
     db.session.commit()
@@ -151,6 +166,7 @@ def world(app) -> World:
         "item_id": str(event.agenda_items[0].id),
         "user_id": str(coordinator_a.id),
         "token_id": str(token.id),
+        "reminder_id": str(reminder.id),
     }
     return World(event.slug, "ahal", "balkan", values, checkin.client_id, person_a.badge_code)
 

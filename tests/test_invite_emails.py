@@ -11,7 +11,8 @@ from PIL import Image
 
 from app.events.services import apply_event_changes
 from app.extensions import db
-from app.mail.outbox import send_pending
+from app.mail.delivery import send_pending
+from app.mail.notices import expand_notices
 from app.models import EventStatus, Mode, OutboxMessage, RegistrationStatus
 from app.registrations.services import (
     RegistrationInput,
@@ -23,6 +24,8 @@ from tests.conftest import make_event, make_registration
 
 
 def outbox(kind=None, registration=None):
+    """What the outbox holds once the worker has written the emails of waiting notices."""
+    expand_notices()
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         query = query.where(OutboxMessage.kind == kind)

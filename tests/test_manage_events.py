@@ -7,6 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.mail.notices import expand_notices
 from app.models import Event, EventFormat, EventStatus, OutboxMessage, RegistrationStatus, Role
 from tests.conftest import make_event, make_registration, make_staff, post_form
 
@@ -36,6 +37,8 @@ def event_count() -> int:
 
 
 def outbox(kind: str | None = None) -> list[OutboxMessage]:
+    """What the outbox holds once the worker has written the emails of waiting notices."""
+    expand_notices()
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
     if kind:
         query = query.where(OutboxMessage.kind == kind)

@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 from email import message_from_string, policy
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.mail.delivery import send_pending
 from app.models import EventStatus, Mode, OutboxMessage, Registration, RegistrationStatus
 from tests.conftest import get_csrf, make_event, make_registration, make_site
 
@@ -57,8 +59,12 @@ def test_register_in_person_confirms_and_emails_the_personal_link(client, app):
     assert parsed["To"] == "nurgeldi@example.org"
     body = parsed.get_body(preferencelist=("plain",)).get_content()
     assert f"http://localhost/r/{registration.manage_token}" in body
-    # Written to the outbox folder as an .eml once the request committed.
+    # The request only queued it; the worker writes it to the outbox folder as an .eml.
+    assert message.sent_at is None
+    assert send_pending() == (1, 0)
+    db.session.refresh(message)
     assert message.sent_at is not None
+    assert len(list(Path(app.config["MAIL_FILE_DIR"]).glob("*.eml"))) == 1
 
 
 def test_register_online(client, app):
@@ -314,6 +320,10 @@ def test_an_email_that_cannot_be_sent_never_fails_the_registration(client, app):
     assert response.status_code == 302
     [registration] = registrations()
     [message] = outbox()
+    # The request did not try to send; the worker's try fails and the message waits.
+    assert message.sent_at is None and message.attempts == 0
+    assert send_pending() == (0, 1)
+    db.session.refresh(message)
     assert message.sent_at is None and message.attempts == 1
     assert "Error" in message.last_error or "refused" in message.last_error.lower()
     assert registration.status == RegistrationStatus.CONFIRMED

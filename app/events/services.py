@@ -23,6 +23,7 @@ from app.models import (
     EventSite,
     EventStatus,
     MessageKind,
+    Reminder,
     StaffUser,
     utcnow,
 )
@@ -136,9 +137,10 @@ def event_fields(data: EventInput) -> dict:
 
 
 def create_event(slug: str, data: EventInput) -> Event:
-    """Create an event; it has no participants yet, so nobody is notified."""
+    """Create an event with its default reminders; nobody is registered yet to notify."""
     event = Event(slug=slug.strip(), **event_fields(data))
     add_with_new_slug(event)
+    db.session.add_all(Reminder.defaults_for(event))
     return event
 
 
@@ -200,27 +202,40 @@ def _agenda_fields(event: Event, data: AgendaInput) -> dict:
     return {"title": data.title.strip(), "speakers": speakers, **moments}
 
 
+def _agenda_changed(event: Event) -> None:
+    """Invites carry the agenda: a published event's participants get the new one."""
+    db.session.flush()
+    # Read the agenda again, in order and without a deleted item, for the invites.
+    db.session.expire(event, ["agenda_items"])
+    event.ical_sequence += 1
+    if event.status == EventStatus.PUBLISHED:
+        event_changed.send(event, kind=MessageKind.UPDATED)
+
+
 def add_agenda_item(event: Event, data: AgendaInput) -> AgendaItem:
-    """Add a talk or session to an event's agenda."""
+    """Add a talk or session to an event's agenda; everyone's invite follows."""
     item = AgendaItem(**_agenda_fields(event, data))
     event.agenda_items.append(item)
-    db.session.flush()
+    _agenda_changed(event)
     return item
 
 
 def update_agenda_item(item: AgendaItem, data: AgendaInput) -> AgendaItem:
-    """Change an agenda item's title, speakers or times."""
+    """Change an agenda item's title, speakers or times; a real change updates invites."""
     fields = _agenda_fields(item.event, data)
     for field in ("starts_at", "ends_at"):
         fields[field] = keep_if_same_minute(getattr(item, field), fields[field])
-    for field, value in fields.items():
-        setattr(item, field, value)
+    changed = {field for field, value in fields.items() if getattr(item, field) != value}
+    for field in changed:
+        setattr(item, field, fields[field])
+    if changed:
+        _agenda_changed(item.event)
     return item
 
 
 def delete_agenda_item(item: AgendaItem) -> str:
-    """Remove an agenda item; returns its title, for the message."""
-    title = item.title
+    """Remove an agenda item, and update everyone's invite; returns its title."""
+    title, event = item.title, item.event
     db.session.delete(item)
-    db.session.flush()
+    _agenda_changed(event)
     return title

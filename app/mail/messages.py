@@ -1,14 +1,14 @@
 """The emails sent to participants, rendered in each person's own language.
 
-The rules announce their changes as signals (``app/signals.py``); the
-subscribers here turn each into an outbox row inside the same transaction.
+The rules announce their changes as signals (``app/signals.py``): a change
+to one registration becomes its email here, inside the same transaction; a
+change many people must hear of becomes a notice (``app/mail/notices.py``).
 """
 
 from __future__ import annotations
 
 from email.utils import make_msgid, parseaddr
 
-import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -16,10 +16,12 @@ from flask_babel import gettext as _
 from app.badges.qr import qr_png
 from app.badges.services import badge_refusal
 from app.events.ical import Method, invite_method, registration_to_ical
-from app.extensions import db
 from app.mail.outbox import Attachment, CalendarPart, build_message, enqueue
-from app.models import Event, MessageKind, Registration, RegistrationStatus
-from app.signals import event_changed, registration_changed
+from app.models import (
+    MessageKind,
+    Registration,
+)
+from app.signals import registration_changed
 from app.urls import public_url
 
 
@@ -111,21 +113,9 @@ def notify_registration(registration: Registration, kind: MessageKind) -> None:
     enqueue(message, kind=kind, registration=registration)
 
 
-def _on_event_changed(event: Event, kind: MessageKind) -> None:
-    """Everyone still registered hears of a new time or place, or of the cancellation."""
-    for registration in db.session.scalars(
-        sa.select(Registration).where(
-            Registration.event_id == event.id,
-            Registration.status != RegistrationStatus.CANCELLED,
-        )
-    ):
-        notify_registration(registration, kind)
-
-
 def subscribe_to_signals() -> None:
     """Queue the participants' emails for the changes the rules announce.
 
     Connecting again (another app in the same process) changes nothing.
     """
     registration_changed.connect(notify_registration)
-    event_changed.connect(_on_event_changed)

@@ -1,28 +1,39 @@
-"""The email outbox.
+"""The email outbox: composing messages and queueing them.
 
 A message is written to ``outbox_messages`` in the same transaction as the
-change that causes it, so a registration never fails because mail is down.
-Once that transaction commits, the request delivers its new messages; what
-fails stays pending and ``flask outbox send`` retries it with back-off.
+change that causes it, so a registration never fails because mail is down,
+and no request ever waits for the mail host: the worker (``flask worker``,
+see ``app/mail/delivery.py``) sends what is queued.
 """
 
 from __future__ import annotations
 
-import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from email.header import Header
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 
-import sqlalchemy as sa
-from flask import Flask, current_app, g, has_request_context
-from sqlalchemy.orm import Session
+from flask import current_app
 
 from app.extensions import db
 from app.models import OutboxMessage, Registration, utcnow
+
+
+class EncodedSubject(str):
+    """A subject that folds as RFC 2047 encoded words split between characters.
+
+    The standard library's folder drops the space between two encoded words
+    ("Gender deňligi boýunça" arrived as "Gender deňligiboýunça"); here each
+    space travels inside an encoded word, so every mail client reads it back.
+    """
+
+    name = "Subject"
+
+    def fold(self, *, policy) -> str:
+        encoded = Header(str(self), "utf-8", header_name=self.name).encode(linesep=policy.linesep)
+        return f"{self.name}: {encoded}{policy.linesep}"
 
 
 @dataclass(frozen=True)
@@ -69,7 +80,7 @@ def build_message(
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = recipient
-    message["Subject"] = subject
+    message["Subject"] = subject if subject.isascii() else EncodedSubject(subject)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain="hybriddesk.local")
     message.set_content(text, charset="utf-8")
@@ -122,105 +133,3 @@ def enqueue(
     )
     db.session.add(row)
     return row
-
-
-def deliver(row: OutboxMessage) -> None:
-    """Send one message now, by SMTP when configured, else as an .eml file."""
-    config = current_app.config
-    if config["SMTP_HOST"]:
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=20) as smtp:
-            if config["SMTP_STARTTLS"]:
-                smtp.starttls()
-            if config["SMTP_USERNAME"]:
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"])
-            sender = config["MAIL_FROM"]
-            smtp.sendmail(sender, [row.recipient], row.raw_message.encode("utf-8"))
-    else:
-        folder = Path(config["MAIL_FILE_DIR"])
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{row.created_at:%Y%m%dT%H%M%S}-{row.id:06d}-{row.kind}.eml"
-        path.write_text(row.raw_message, encoding="utf-8", newline="")
-
-
-def _backoff(attempts: int) -> timedelta:
-    return timedelta(minutes=min(2**attempts, 240))
-
-
-def send_pending(ids: Iterable[int] | None = None, limit: int = 200) -> tuple[int, int]:
-    """Deliver due messages (or just ``ids``), recording each attempt.
-
-    Returns (sent, failed). Each message is claimed and marked in its own
-    short transaction, so one bad address does not hold back the rest.
-    """
-    now = utcnow()
-    query = sa.select(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
-    if ids is not None:
-        query = query.where(OutboxMessage.id.in_(list(ids)))
-    else:
-        query = query.where(
-            OutboxMessage.attempts < current_app.config["OUTBOX_MAX_ATTEMPTS"],
-            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-        )
-    query = query.order_by(OutboxMessage.id).limit(limit)
-    if db.engine.dialect.name == "postgresql":
-        # Several senders at once each take different rows.
-        query = query.with_for_update(skip_locked=True)
-    rows = db.session.scalars(query).all()
-    sent = failed = 0
-    for row in rows:
-        row.attempts += 1
-        try:
-            deliver(row)
-        except Exception as error:  # noqa: BLE001  any failure leaves it for a retry
-            failed += 1
-            row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            row.next_attempt_at = utcnow() + _backoff(row.attempts)
-            current_app.logger.warning("outbox message %s not sent: %s", row.id, row.last_error)
-        else:
-            sent += 1
-            row.sent_at = utcnow()
-            row.last_error = ""
-    db.session.commit()
-    return sent, failed
-
-
-def _collect_new_messages(session: Session, flush_context) -> None:
-    # In after_flush, session.new still lists what was just inserted, with ids.
-    ids = {obj.id for obj in session.new if isinstance(obj, OutboxMessage)}
-    if ids:
-        session.info.setdefault("outbox_flushed", set()).update(ids)
-
-
-def _hand_over_after_commit(session: Session) -> None:
-    ids = session.info.pop("outbox_flushed", None)
-    if ids and has_request_context():
-        g.setdefault("outbox_to_send", set()).update(ids)
-
-
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop("outbox_flushed", None)
-
-
-_SESSION_EVENTS = (
-    ("after_flush", _collect_new_messages),
-    ("after_commit", _hand_over_after_commit),
-    ("after_rollback", _forget_after_rollback),
-)
-
-
-def init_outbox(app: Flask) -> None:
-    """After a request's commit, deliver the messages it wrote."""
-    for name, listener in _SESSION_EVENTS:
-        if not sa.event.contains(db.session, name, listener):
-            sa.event.listen(db.session, name, listener)
-
-    @app.after_request
-    def send_after_commit(response):
-        ids = g.pop("outbox_to_send", None)
-        if ids and not app.config["OUTBOX_DEFER_DELIVERY"]:
-            try:
-                send_pending(ids)
-            except Exception:  # noqa: BLE001  the outbox keeps it; never fail the request
-                db.session.rollback()
-                app.logger.exception("outbox delivery after commit failed")
-        return response

@@ -15,6 +15,7 @@ from app.models.base import (
     new_manage_token,
     utcnow,
 )
+from app.models.campaigns import Campaign
 from app.models.checkins import CheckIn, live_admission, live_site_admission
 from app.models.enums import (
     CheckInMethod,
@@ -31,13 +32,15 @@ from app.models.enums import (
     Role,
 )
 from app.models.events import AgendaItem, Event, EventSite, Site
-from app.models.outbox import OutboxMessage
+from app.models.outbox import Notice, OutboxMessage
 from app.models.registrations import Registration
+from app.models.reminders import Reminder
 from app.models.staff import ApiToken, StaffUser, staff_sites
 
 __all__ = [
     "AgendaItem",
     "ApiToken",
+    "Campaign",
     "CheckIn",
     "CheckInMethod",
     "CheckInResult",
@@ -49,11 +52,13 @@ __all__ = [
     "MessageKind",
     "Mode",
     "OrgKind",
+    "Notice",
     "OutboxMessage",
     "RefusalReason",
     "Registration",
     "RegistrationState",
     "RegistrationStatus",
+    "Reminder",
     "Role",
     "Site",
     "StaffUser",

@@ -84,6 +84,9 @@ class MessageKind(enum.StrEnum):
     UPDATED = "updated"
     LINK_RESEND = "link_resend"
     EVENT_CANCELLED = "event_cancelled"
+    #: A message an organiser wrote to a group of participants.
+    CAMPAIGN = "campaign"
+    REMINDER = "reminder"
 
 
 class RefusalReason(enum.StrEnum):

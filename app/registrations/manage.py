@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from app.auth.access import organizer_required
 from app.extensions import db
 from app.forms import ONLINE, mode_and_site, options
+from app.messages.personal import message_history
 from app.models import Event, Registration, RegistrationStatus
 from app.registrations.forms import RegistrationEditForm, RegistrationFilterForm
 from app.registrations.listing import RegistrationFilters, registrations_page, status_counts
@@ -90,6 +91,7 @@ def edit_registration(slug: str, registration_id: int):
         registration=registration,
         form=form,
         cancel_form=FlaskForm(formdata=None),
+        message_history=message_history(registration),
     )
 
 

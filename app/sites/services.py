@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Event, EventSite, Registration, RegistrationStatus, Site
 from app.refusals import Reason, Refusal
 from app.registrations.services import confirmed_count, lock_event_site, refill_site
+from app.signals import site_changed
 from app.slugs import add_with_new_slug
 
 
@@ -37,11 +38,18 @@ def create_site(slug: str, data: SiteInput) -> Site:
 
 
 def update_site(site: Site, data: SiteInput) -> Site:
-    """Change a site's name, region, address and main-venue flag."""
+    """Change a site's name, region, address and main-venue flag.
+
+    A new name or address is announced, so the invites that give it follow.
+    """
+    place = (site.name, site.address)
     site.name = data.name.strip()
     site.region = data.region.strip()
     site.address = data.address.strip()
     site.is_main_venue = data.is_main_venue
+    # A site being created has no invites yet.
+    if site.id is not None and (site.name, site.address) != place:
+        site_changed.send(site)
     return site
 
 

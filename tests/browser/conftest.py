@@ -8,10 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from tests.conftest import PASSWORD
 
@@ -55,29 +57,48 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def live_server(app):
-    """The test app served by werkzeug on a free loopback port; yields its base URL."""
+@contextmanager
+def serving(app) -> Iterator[tuple[BaseWSGIServer, str]]:
+    """Serve ``app`` with werkzeug on a free loopback port; yields the server and its base URL.
+
+    Loopback counts as a secure context, so service workers and caches work there. A test
+    may shut the server down early to play a lost connection; stopping it twice is harmless.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"
-    app.config["PUBLIC_BASE_URL"] = base_url
-    yield base_url
-    server.shutdown()
-    thread.join(timeout=10)
-    server.server_close()
+    try:
+        yield server, f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture
-def phone(browser):
-    """A fresh browser context the size of a phone; fails the test on any script error."""
+def live_server(app):
+    """The test app served by werkzeug on a free loopback port; yields its base URL."""
+    with serving(app) as (_server, base_url):
+        app.config["PUBLIC_BASE_URL"] = base_url
+        yield base_url
+
+
+@pytest.fixture
+def phone_context(browser):
+    """A fresh browser context the size of a phone, closed after the test."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def phone(phone_context):
+    """A page in ``phone_context`` (also ``page.context``); fails the test on any script error."""
+    page = phone_context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    context.close()
+    phone_context.close()
     assert errors == [], f"script errors on the page: {errors}"
 
 
@@ -87,3 +108,9 @@ def sign_in(page, base_url: str, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/manage/**")
+
+
+def open_ahal_checkin(page, base_url: str) -> None:
+    """Sign in as the Ahal coordinator and open the seminar's check-in page for Ahal."""
+    sign_in(page, base_url, "ahal@example.org")
+    page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from app.extensions import db
 from app.models import CheckIn, CheckInMethod, Registration, Role
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_ahal_checkin, serving, sign_in
 from tests.conftest import make_event, make_registration, make_staff
 
 
@@ -33,54 +31,47 @@ def door(app, live_server, door_data):
     return app, live_server, door_data
 
 
-def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, door):
+def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(door, phone):
     from playwright.sync_api import expect
 
     app, base_url, code = door
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        sign_in(page, base_url, "ahal@example.org")
-        page.goto(f"{base_url}/manage/events/seminar/checkin")
-        expect(page).to_have_url(re.compile(r".*/manage/events/seminar/checkin/ahal$"))
-        title = page.locator("#result-title")
+    page = phone
+    sign_in(page, base_url, "ahal@example.org")
+    page.goto(f"{base_url}/manage/events/seminar/checkin")
+    expect(page).to_have_url(re.compile(r".*/manage/events/seminar/checkin/ahal$"))
+    title = page.locator("#result-title")
 
-        page.fill("#code-input", code.lower())
-        page.press("#code-input", "Enter")
-        expect(title).to_have_text("Admitted")
-        expect(page.locator("#result-name")).to_have_text("Aýna Orazowa")
-        expect(page.locator("#count-arrived")).to_have_text("1")
+    page.fill("#code-input", code.lower())
+    page.press("#code-input", "Enter")
+    expect(title).to_have_text("Admitted")
+    expect(page.locator("#result-name")).to_have_text("Aýna Orazowa")
+    expect(page.locator("#count-arrived")).to_have_text("1")
 
-        page.fill("#code-input", code)
-        page.press("#code-input", "Enter")
-        expect(title).to_have_text("Already checked in")
-        expect(page.locator("#result-detail")).to_contain_text("Ahal information centre")
+    page.fill("#code-input", code)
+    page.press("#code-input", "Enter")
+    expect(title).to_have_text("Already checked in")
+    expect(page.locator("#result-detail")).to_contain_text("Ahal information centre")
 
-        page.click("#undo")
-        expect(title).to_have_text("Check-in undone")
-        expect(page.locator("#count-arrived")).to_have_text("0")
+    page.click("#undo")
+    expect(title).to_have_text("Check-in undone")
+    expect(page.locator("#count-arrived")).to_have_text("0")
 
-        page.fill("#search-input", "orazowa")
-        result = page.locator("#search-results li", has_text="Aýna Orazowa")
-        expect(result).to_be_visible()
-        result.get_by_role("button", name="Check in").click()
-        expect(title).to_have_text("Admitted")
+    page.fill("#search-input", "orazowa")
+    result = page.locator("#search-results li", has_text="Aýna Orazowa")
+    expect(result).to_be_visible()
+    result.get_by_role("button", name="Check in").click()
+    expect(title).to_have_text("Admitted")
 
-        page.click("#walk-in summary")
-        page.fill("#walk-in-name", "Merdan Annaýew")
-        page.fill("#walk-in-email", "merdan@example.org")
-        page.fill("#walk-in-organization", "Mary information centre")
-        page.click("#walk-in-form button[type=submit]")
-        expect(title).to_have_text("Walk-in registered and admitted")
-        expect(page.locator("#result-name")).to_have_text("Merdan Annaýew")
-        expect(page.locator("#roster")).to_contain_text("Merdan Annaýew")
-        expect(page.locator("#count-arrived")).to_have_text("2")
-    finally:
-        context.close()
+    page.click("#walk-in summary")
+    page.fill("#walk-in-name", "Merdan Annaýew")
+    page.fill("#walk-in-email", "merdan@example.org")
+    page.fill("#walk-in-organization", "Mary information centre")
+    page.click("#walk-in-form button[type=submit]")
+    expect(title).to_have_text("Walk-in registered and admitted")
+    expect(page.locator("#result-name")).to_have_text("Merdan Annaýew")
+    expect(page.locator("#roster")).to_contain_text("Merdan Annaýew")
+    expect(page.locator("#count-arrived")).to_have_text("2")
 
-    assert errors == []
     with app.app_context():
         checkins = db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)).all()
         assert all(c.staff_user.email == "ahal@example.org" for c in checkins)
@@ -97,33 +88,28 @@ def test_a_coordinator_checks_in_undoes_and_registers_a_walk_in(browser, door):
         db.session.remove()
 
 
-def test_a_scan_made_offline_is_sent_once_the_connection_is_back(browser, door):
+def test_a_scan_made_offline_is_sent_once_the_connection_is_back(door, phone_context):
     from playwright.sync_api import expect
 
     app, base_url, code = door
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
-    try:
-        sign_in(page, base_url, "ahal@example.org")
-        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
-        expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+    page = phone_context.new_page()
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
 
-        context.set_offline(True)
-        page.fill("#code-input", code)
-        page.press("#code-input", "Enter")
-        expect(page.locator("#result-title")).to_have_text("Saved offline")
-        # The name comes from the list kept for offline use.
-        expect(page.locator("#result-name")).to_have_text("Aýna Orazowa")
-        expect(page.locator("#offline-status")).to_contain_text("1")
-        with app.app_context():
-            assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 0
-            db.session.remove()
+    phone_context.set_offline(True)
+    page.fill("#code-input", code)
+    page.press("#code-input", "Enter")
+    expect(page.locator("#result-title")).to_have_text("Saved offline")
+    # The name comes from the list kept for offline use.
+    expect(page.locator("#result-name")).to_have_text("Aýna Orazowa")
+    expect(page.locator("#offline-status")).to_contain_text("1")
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 0
+        db.session.remove()
 
-        context.set_offline(False)
-        expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
-        expect(page.locator("#count-arrived")).to_have_text("1")
-    finally:
-        context.close()
+    phone_context.set_offline(False)
+    expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
+    expect(page.locator("#count-arrived")).to_have_text("1")
 
     with app.app_context():
         [checkin] = db.session.scalars(sa.select(CheckIn)).all()
@@ -133,19 +119,13 @@ def test_a_scan_made_offline_is_sent_once_the_connection_is_back(browser, door):
         db.session.remove()
 
 
-def test_the_page_reloads_without_a_connection(app, browser, door_data):
+def test_the_page_reloads_without_a_connection(app, door_data, phone_context):
     """With the server gone, a reload still shows the page and its list, from the last copy."""
     from playwright.sync_api import expect
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.server_port}"  # loopback counts as a secure context
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
-    try:
-        sign_in(page, base_url, "ahal@example.org")
-        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
+    page = phone_context.new_page()
+    with serving(app) as (server, base_url):
+        open_ahal_checkin(page, base_url)
         expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
         expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
 
@@ -154,25 +134,17 @@ def test_the_page_reloads_without_a_connection(app, browser, door_data):
         page.reload()
         expect(page.locator("h1")).to_contain_text("Ahal information centre")
         expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
-    finally:
-        context.close()
-        thread.join(timeout=10)
 
 
-def test_signing_out_forgets_the_offline_copy(browser, door):
+def test_signing_out_forgets_the_offline_copy(door, phone_context):
     from playwright.sync_api import expect
 
     _app, base_url, _code = door
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
-    try:
-        sign_in(page, base_url, "ahal@example.org")
-        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
-        expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
-        assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is True
-        page.get_by_role("button", name="Sign out").click()
-        page.wait_for_url(f"{base_url}/manage/login")
-        page.wait_for_load_state("load")
-        assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is False
-    finally:
-        context.close()
+    page = phone_context.new_page()
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
+    assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is True
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{base_url}/manage/login")
+    page.wait_for_load_state("load")
+    assert page.evaluate("caches.has('hybriddesk-checkin-v1')") is False

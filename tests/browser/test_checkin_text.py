@@ -18,7 +18,7 @@ from app.checkin.services import normalize_code
 from app.extensions import db
 from app.models import Registration, Role, Site
 from app.text import fold_for_search
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import open_ahal_checkin
 from tests.conftest import make_event, make_registration, make_staff
 
 MODULES = Path(__file__).parents[2] / "static" / "js" / "checkin"
@@ -143,29 +143,21 @@ def search_all(page, label: str) -> None:
         expect(found, f"{query!r} {label}").to_have_text(names)
 
 
-def test_offline_search_finds_people_as_the_server_does(browser, desk):
+def test_offline_search_finds_people_as_the_server_does(desk, phone):
     from playwright.sync_api import expect
 
     base_url = desk
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    try:
-        sign_in(page, base_url, "ahal@example.org")
-        page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
-        expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
-        expect(page.locator("#roster")).to_contain_text("Сердар Хыдыров")
-        search_all(page, "online")
+    page = phone
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
+    expect(page.locator("#roster")).to_contain_text("Сердар Хыдыров")
+    search_all(page, "online")
 
-        context.set_offline(True)
-        search_all(page, "offline")
+    page.context.set_offline(True)
+    search_all(page, "offline")
 
-        # Reloaded without a connection, the page and every module come from the
-        # service worker's copy; the script has run once it fills the offline status.
-        page.reload()
-        expect(page.locator("#offline-status")).not_to_be_empty()
-        search_all(page, "offline, after a reload")
-    finally:
-        context.close()
-    assert errors == []
+    # Reloaded without a connection, the page and every module come from the
+    # service worker's copy; the script has run once it fills the offline status.
+    page.reload()
+    expect(page.locator("#offline-status")).not_to_be_empty()
+    search_all(page, "offline, after a reload")
