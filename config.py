@@ -47,8 +47,8 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
     #: Seconds an SMTP connection may wait for the mail host before the try counts as failed.
     SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
-    #: Seconds a worker holds the messages it took (20 at a time: keep it above 20 × SMTP_TIMEOUT);
-    #: after a crash they are sent again then.
+    #: Seconds a worker holds the messages it took, 20 at a time; it sends one only while at
+    #: least 2 × SMTP_TIMEOUT of the hold is left. After a crash they are sent again then.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
     #: Seconds an idle worker waits before it looks for new work.
     WORKER_POLL_SECONDS = float(os.environ.get("WORKER_POLL_SECONDS", "1"))

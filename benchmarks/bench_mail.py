@@ -30,7 +30,8 @@ from app.extensions import db
 from app.mail.delivery import send_pending
 from app.mail.messages import notify_registration, personal_url
 from app.mail.outbox import build_message, enqueue
-from app.models import MessageKind, OutboxMessage, Registration
+from app.models import EventStatus, MessageKind, Mode, OutboxMessage, Registration
+from app.registrations.services import RegistrationInput, register_participant
 from benchmarks.bench_exports import BenchConfig, _remove, _seed
 from config import _database_url
 
@@ -100,6 +101,26 @@ def _confirmations(event, number: int) -> float:
         notify_registration(registration, MessageKind.CONFIRMATION)
     db.session.rollback()
     return (time.perf_counter() - started) / number
+
+
+def _registering(app, event, port: int, label: str, number: int = 100) -> None:
+    """Registrations, as the form's POST runs them, while the mail host is at ``port``."""
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    started = time.perf_counter()
+    for index in range(number):
+        register_participant(
+            event,
+            RegistrationInput(
+                name=f"Walk-in {label} {index}",
+                email=f"{label}.{index}@example.org",
+                mode=Mode.IN_PERSON,
+                site_slug=event.event_sites[0].site.slug,
+                consent=True,
+            ),
+        )
+        db.session.commit()
+    each = (time.perf_counter() - started) / number * 1000
+    print(f"register  {number} with the mail host {label:<22} {each:6.1f} ms each")
 
 
 def _peak_rss_mib() -> float:
@@ -172,6 +193,15 @@ def main() -> None:
                             f"  ({workers} worker(s), {unsent} unsent)",
                             flush=True,
                         )
+                    # A mail host that accepts connections and never says a word.
+                    with socket.socket() as black_hole:
+                        black_hole.bind(("127.0.0.1", 0))
+                        black_hole.listen(128)
+                        event.status = EventStatus.PUBLISHED
+                        db.session.commit()
+                        _registering(app, event, port, "answering")
+                        _registering(app, event, black_hole.getsockname()[1], "silent (black hole)")
+                    app.config.update(SMTP_PORT=port)
                     each = _confirmations(event, 100)
                     print(f"a full confirmation (invite + QR badge) takes {each * 1000:.0f} ms")
                 finally:

@@ -243,7 +243,7 @@ def test_a_stopping_worker_gives_back_what_it_did_not_try(app):
 # --- several workers, and a worker killed mid-batch ---------------------------------
 
 
-def _start_worker(app, port: int) -> subprocess.Popen:
+def _start_worker(app, port: int, lease_seconds: int = 120) -> subprocess.Popen:
     env = {
         **os.environ,
         "FLASK_APP": "wsgi",
@@ -253,7 +253,8 @@ def _start_worker(app, port: int) -> subprocess.Popen:
         "SMTP_PORT": str(port),
         "SMTP_STARTTLS": "0",
         "WORKER_POLL_SECONDS": "0.2",
-        "OUTBOX_LEASE_SECONDS": "5",
+        "SMTP_TIMEOUT": "1",
+        "OUTBOX_LEASE_SECONDS": str(lease_seconds),
     }
     flask = Path(sys.executable).with_name("flask")
     return subprocess.Popen(  # noqa: S603  our own command, fixed arguments
@@ -290,7 +291,8 @@ def test_a_worker_killed_mid_batch_resends_at_most_the_message_in_flight(app, sm
     queue_messages(100)
     db.session.remove()
 
-    worker = _start_worker(app, port)
+    # A short hold, so that the restarted worker takes the dead one's messages soon.
+    worker = _start_worker(app, port, lease_seconds=5)
     try:
         assert _wait_for(lambda: len(recorder.message_ids) >= 30, timeout=60)
         worker.send_signal(signal.SIGKILL)
@@ -299,7 +301,7 @@ def test_a_worker_killed_mid_batch_resends_at_most_the_message_in_flight(app, sm
         _stop(worker)
     assert len(set(recorder.message_ids)) < 100, "the worker finished before it was killed"
 
-    restarted = _start_worker(app, port)
+    restarted = _start_worker(app, port, lease_seconds=5)
     try:
         assert _wait_for(lambda: len(set(recorder.message_ids)) == 100, timeout=90)
     finally:

@@ -192,9 +192,11 @@ def deliver(mailer: Mailer, message: Claimed) -> bool | None:
     """Send one claimed message and record the outcome at once.
 
     True when it was sent, False when it failed, None when this worker's hold
-    on it ran out before its turn (another worker may have it now).
+    on it would run out before a slow mail host could answer: another worker
+    may take it then, so it is left to them rather than risk sending it twice.
     """
-    if utcnow() >= message.held_until:
+    slowest = timedelta(seconds=2 * mailer.config["SMTP_TIMEOUT"])
+    if utcnow() + slowest >= message.held_until:
         return None
     try:
         mailer.send(message)
