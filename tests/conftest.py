@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -337,3 +338,34 @@ class QueryCounter:
 @pytest.fixture
 def count_queries(app):
     return lambda: QueryCounter(db.engine)
+
+
+def at_once(app, work, workers: int = 2, timeout: float = 120) -> list:
+    """Run ``work()`` in several threads released at the same instant, each in its own
+    app context (so its own session and connection), as several workers would.
+
+    Returns what each returned; fails the test with the first error any raised.
+    """
+    barrier = threading.Barrier(workers)
+    results: list = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                try:
+                    results.append(work())
+                finally:
+                    db.session.remove()
+        except BaseException as error:  # noqa: BLE001  reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    assert not errors, errors[0]
+    assert len(results) == workers, "a worker did not finish in time"
+    return results

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from datetime import timedelta
 from email import message_from_string, policy
@@ -34,6 +33,7 @@ from app.models import (
 )
 from tests.conftest import (
     add_checkin,
+    at_once,
     csrf_token_from,
     get_csrf,
     make_event,
@@ -561,36 +561,20 @@ def test_two_workers_at_once_write_each_message_once(app, monkeypatch, row_lock)
     db.session.commit()
     db.session.remove()
 
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-    written: list[int] = []
-
     def finished() -> bool:
         return db.session.scalar(sa.select(Campaign.finished_at)) is not None
 
-    def work() -> None:
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                total = 0
-                deadline = time.monotonic() + 60
-                while not finished() and time.monotonic() < deadline:
-                    count = expand_campaigns(batch=25)
-                    total += count
-                    if not count:
-                        time.sleep(0.005)
-                written.append(total)
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001  reported below
-            errors.append(error)
+    def work() -> int:
+        total = 0
+        deadline = time.monotonic() + 60
+        while not finished() and time.monotonic() < deadline:
+            count = expand_campaigns(batch=25)
+            total += count
+            if not count:
+                time.sleep(0.005)
+        return total
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-
-    assert errors == []
+    written = at_once(app, work)
     assert sum(written) == 300
     rows = campaign_rows()
     assert len(rows) == 300

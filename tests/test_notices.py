@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -12,7 +11,7 @@ from app.extensions import db
 from app.mail.notices import expand_notices
 from app.models import Event, MessageKind, Notice, OutboxMessage, RegistrationStatus
 from app.sites.services import SiteInput, update_site
-from tests.conftest import make_event, make_registration, requires_postgres
+from tests.conftest import at_once, make_event, make_registration, requires_postgres
 
 PEOPLE = 60
 
@@ -74,25 +73,7 @@ def test_two_workers_expand_one_notice_once(app):
     db.session.commit()
     db.session.remove()
 
-    barrier = threading.Barrier(2)
-    written: list[int] = []
-    errors: list[BaseException] = []
-
-    def work():
-        try:
-            barrier.wait(timeout=30)
-            with app.app_context():
-                written.append(expand_notices())
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001  reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors
+    written = at_once(app, expand_notices)
     assert sorted(written) == [0, PEOPLE]
     recipients = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
     assert len(recipients) == len(set(recipients)) == PEOPLE

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from datetime import UTC, datetime, timedelta
 from email import message_from_string, policy
 
@@ -34,6 +33,7 @@ from app.models import (
 )
 from app.refusals import Refusal
 from tests.conftest import (
+    at_once,
     csrf_token_from,
     make_event,
     make_registration,
@@ -484,26 +484,7 @@ def test_two_workers_at_once_send_each_person_one_reminder(app):
     now = events[0].starts_at - DAY
     db.session.remove()
 
-    barrier = threading.Barrier(2)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                counts.append(enqueue_due_reminders(now=now))
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001  reported below
-            errors.append(error)
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    counts = at_once(app, lambda: enqueue_due_reminders(now=now))
     assert sum(counts) == 30
     per_person = db.session.execute(
         sa.select(OutboxMessage.registration_id, sa.func.count())
