@@ -15,6 +15,7 @@ No request sends mail: the web app only writes outbox rows.
 
 from __future__ import annotations
 
+import enum
 import smtplib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +48,32 @@ class Claimed:
     attempts: int
     #: Until when this worker holds it; past that another worker may take it.
     held_until: datetime
+
+
+class Delivery(enum.StrEnum):
+    """Where an outbox message stands."""
+
+    QUEUED = "queued"
+    SENT = "sent"
+    #: Not sent after OUTBOX_MAX_ATTEMPTS attempts: it is not tried again.
+    FAILED = "failed"
+
+
+def gave_up() -> sa.ColumnElement[bool]:
+    """True for a message that is not sent and will not be tried again."""
+    return sa.and_(
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"],
+    )
+
+
+def delivery_state() -> sa.Case:
+    """A message's Delivery, as a SQL expression to select or group by."""
+    return sa.case(
+        (OutboxMessage.sent_at.is_not(None), Delivery.SENT.value),
+        (gave_up(), Delivery.FAILED.value),
+        else_=Delivery.QUEUED.value,
+    )
 
 
 def _due(now: datetime) -> sa.ColumnElement[bool]:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
+from app.mail.delivery import Delivery, delivery_state
 from app.models import (
     EventStatus,
     MessageKind,
@@ -20,6 +19,7 @@ from app.models import (
     RegistrationStatus,
 )
 from app.refusals import Reason, Refusal
+from app.registrations.services import confirmation_kind
 from app.signals import registration_changed
 
 #: What each kind of email is, for the staff's history of a person's messages.
@@ -37,12 +37,6 @@ MESSAGE_KIND = {
 
 #: How many of a person's messages their page lists, newest first.
 HISTORY_LENGTH = 100
-
-
-class Delivery(enum.StrEnum):
-    QUEUED = "queued"
-    SENT = "sent"
-    FAILED = "failed"
 
 
 DELIVERY = {
@@ -73,30 +67,23 @@ class SentMessage:
 
 def message_history(registration: Registration, limit: int = HISTORY_LENGTH) -> list[SentMessage]:
     """The emails written for a person, newest first, in one query."""
-    max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
     rows = db.session.execute(
         sa.select(
             OutboxMessage.kind,
             OutboxMessage.subject,
             OutboxMessage.created_at,
             OutboxMessage.sent_at,
-            OutboxMessage.attempts,
+            delivery_state(),
             OutboxMessage.last_error,
         )
         .where(OutboxMessage.registration_id == registration.id)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         .limit(limit)
     )
-    history = []
-    for kind, subject, created_at, sent_at, attempts, last_error in rows:
-        if sent_at is not None:
-            delivery = Delivery.SENT
-        elif attempts >= max_attempts:
-            delivery = Delivery.FAILED
-        else:
-            delivery = Delivery.QUEUED
-        history.append(SentMessage(kind, subject, created_at, sent_at, delivery, last_error))
-    return history
+    return [
+        SentMessage(kind, subject, created_at, sent_at, Delivery(state), last_error)
+        for kind, subject, created_at, sent_at, state, last_error in rows
+    ]
 
 
 def resend_confirmation(registration: Registration) -> MessageKind:
@@ -124,10 +111,6 @@ def resend_confirmation(registration: Registration) -> MessageKind:
             Reason.INVALID,
             _("%(name)s has no email address. Nothing was sent.", name=registration.name),
         )
-    kind = (
-        MessageKind.CONFIRMATION
-        if registration.status == RegistrationStatus.CONFIRMED
-        else MessageKind.WAITLISTED
-    )
+    kind = confirmation_kind(registration)
     registration_changed.send(registration, kind=kind)
     return kind

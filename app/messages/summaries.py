@@ -9,11 +9,11 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload
 
 from app.extensions import db
+from app.mail.delivery import gave_up
 from app.messages.audience import Audience, describe_audience
 from app.messages.campaigns import (
     MessageText,
@@ -64,16 +64,12 @@ def campaign_counts(campaign_ids: Iterable[int]) -> dict[int, CampaignCounts]:
     campaign_ids = list(campaign_ids)
     if not campaign_ids:
         return {}
-    failed = sa.and_(
-        OutboxMessage.sent_at.is_(None),
-        OutboxMessage.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"],
-    )
     rows = db.session.execute(
         sa.select(
             OutboxMessage.campaign_id,
             sa.func.count(OutboxMessage.id),
             sa.func.count(OutboxMessage.sent_at),
-            sa.func.coalesce(sa.func.sum(sa.case((failed, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((gave_up(), 1), else_=0)), 0),
         )
         .where(OutboxMessage.campaign_id.in_(campaign_ids))
         .group_by(OutboxMessage.campaign_id)

@@ -106,6 +106,13 @@ def _announce(registration: Registration, kind: MessageKind) -> None:
     registration_changed.send(registration, kind=kind)
 
 
+def confirmation_kind(registration: Registration) -> MessageKind:
+    """The email that confirms an active registration: a seat, or a place on the waitlist."""
+    if registration.status == RegistrationStatus.CONFIRMED:
+        return MessageKind.CONFIRMATION
+    return MessageKind.WAITLISTED
+
+
 def _event_site_by_id(event: Event, site_id: int) -> EventSite | None:
     return next((es for es in event.event_sites if es.site_id == site_id), None)
 
@@ -238,12 +245,7 @@ def register_participant(
             raise RuntimeError("a unique constraint refused a registration nobody holds")
         _announce(existing, MessageKind.LINK_RESEND)
         return RegistrationOutcome(existing, created=False)
-    _announce(
-        registration,
-        MessageKind.CONFIRMATION
-        if status == RegistrationStatus.CONFIRMED
-        else MessageKind.WAITLISTED,
-    )
+    _announce(registration, confirmation_kind(registration))
     return RegistrationOutcome(registration, created=True)
 
 
