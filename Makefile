@@ -4,6 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
+# Where `make run` serves, e.g. `make run PORT=5001` or `HOST=0.0.0.0` for the whole network.
+HOST ?= 127.0.0.1
+PORT ?= 5000
 
 .PHONY: run install test test-sqlite test-postgres lint format bench translations clean
 
@@ -23,13 +26,17 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard app/translations/*/LC_MESSAGES/messa
 
 install: $(STAMP) $(CATALOGS)
 
+# Links in emails, invites and badges follow HOST and PORT unless PUBLIC_BASE_URL is set;
+# the server and its worker see the same address.
+run: export PUBLIC_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(BIN)/flask db upgrade
 	$(BIN)/flask seed-demo
-	@echo "Serving the demo on http://127.0.0.1:5000/events/human-rights-seminar"
-	@echo "A mail worker runs beside it; emails appear as .eml files in instance/outbox/"
+	@echo "Serving the demo on http://$(HOST):$(PORT)/events/human-rights-seminar"
+	@echo "Links in emails, invites and badges start with $$PUBLIC_BASE_URL/"
+	@echo "A mail worker runs beside it; emails appear as .eml files in $${MAIL_FILE_DIR:-instance/outbox}/"
 	$(BIN)/flask worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-		$(BIN)/flask run --host 127.0.0.1 --port 5000
+		$(BIN)/flask run --host $(HOST) --port $(PORT)
 
 # The suite runs on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install

@@ -35,6 +35,8 @@ class Config:
 
     #: Absolute base of the links put into emails and calendar files.
     PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+    #: Where `flask seed-demo` keeps the demo staff passwords; unset: the instance folder.
+    DEMO_LOGINS_FILE = os.environ.get("DEMO_LOGINS_FILE", "")
 
     MAIL_FROM = os.environ.get("MAIL_FROM", "HybridDesk <no-reply@hybriddesk.local>")
     #: Without SMTP_HOST, mail is written as .eml files into MAIL_FILE_DIR.
@@ -59,7 +61,10 @@ class Config:
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: Registrations made (or links re-sent) per address; a mistyped form does not count.
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per minute")
+    #: Every registration form sent per address, good or not: a looser cap against junk floods.
+    REGISTER_ATTEMPT_RATE_LIMIT = os.environ.get("REGISTER_ATTEMPT_RATE_LIMIT", "60 per minute")
 
     #: How many reverse proxies sit in front of the app (for client addresses).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

@@ -30,6 +30,7 @@ def create_app(config_class=None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    register_guards(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -47,6 +48,13 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
+
+
+def register_guards(app: Flask) -> None:
+    # Before the extensions' own hooks, so that nothing reads a request before it is checked.
+    from app.guards import register
+
+    register(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -139,6 +139,10 @@ def _demo_password(env_name: str) -> tuple[str, bool]:
 
 
 def _demo_logins_file() -> Path:
+    """DEMO_LOGINS_FILE, else demo-logins.txt in the instance folder."""
+    configured = current_app.config.get("DEMO_LOGINS_FILE")
+    if configured:
+        return Path(configured)
     return Path(current_app.instance_path) / "demo-logins.txt"
 
 
@@ -153,6 +157,7 @@ def _saved_demo_passwords() -> dict[str, str]:
 
 def _save_demo_passwords(logins: list[tuple[str, str, str]]) -> None:
     path = _demo_logins_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{e} {r} {p}\n" for e, r, p in logins), encoding="utf-8")
     path.chmod(0o600)
 
@@ -209,7 +214,8 @@ def seed_demo() -> list[tuple[str, str, str]]:
     saved = _saved_demo_passwords()
     db.session.flush()  # the sites need their ids before coordinators can be given them
     staff = [("admin@example.org", Role.ADMIN, ()), ("organizer@example.org", Role.ORGANIZER, ())]
-    staff += [(f"{slug}@example.org", Role.COORDINATOR, (slug,)) for slug, *_ in DEMO_SITES[1:]]
+    # One coordinator per site, the main venue included, so that every door can be tried.
+    staff += [(f"{slug}@example.org", Role.COORDINATOR, (slug,)) for slug, *_ in DEMO_SITES]
     for email, role, site_slugs in staff:
         env_name = "DEMO_PASSWORD_" + email.split("@")[0].upper()
         user = staff_user_by_email(email)

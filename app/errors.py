@@ -55,6 +55,8 @@ def register(app: Flask) -> None:
     def http_error(error: HTTPException):
         if error.code is None or error.code < 400:
             return error
+        if error.response is not None:  # a page of its own, e.g. a rate-limited form kept as typed
+            return error.response
         description = getattr(error, "user_message", None)
         return render_error(error.code, description)
 

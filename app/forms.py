@@ -1,7 +1,17 @@
-"""Form pieces that several features share: choices, local times, slugs, contact details."""
+"""Form pieces the features share: the base form, choices, local times, slugs, contacts."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField, EmailField, SelectField, StringField, TelField
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateTimeLocalField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -10,10 +20,12 @@ from wtforms.validators import (
     Length,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
 from app import labels
+from app.guards import has_control_character
 from app.models import Gender, Mode, OrgKind
 from app.slugs import SLUG_PATTERN
 
@@ -29,6 +41,33 @@ PHONE_VALIDATORS = [
     Length(max=40),
     Regexp(r"^[0-9+()\-. ]{5,40}$", message=_l("Use digits, spaces and + ( ) - only.")),
 ]
+
+
+def single_line(form, field) -> None:
+    """Refuse control characters (tab and line breaks aside) in a name or other one-line text."""
+    if isinstance(field.data, str) and has_control_character(field.data):
+        raise StopValidation(_l("Remove the control characters from this text."))
+
+
+def is_one_line_text(field) -> bool:
+    """A text input of one line: not a text area, a password or a hidden value."""
+    return isinstance(field, StringField) and not isinstance(
+        field, TextAreaField | PasswordField | HiddenField
+    )
+
+
+class Form(FlaskForm):
+    """The base of the app's forms: every one-line text field checks ``single_line`` first.
+
+    Done when the form binds its fields, so no field definition has to list it.
+    """
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            if is_one_line_text(field):
+                field.validators = [single_line, *field.validators]
+            return field
 
 
 def options(pairs) -> list[SelectChoice]:

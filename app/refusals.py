@@ -19,7 +19,7 @@ class Reason(enum.StrEnum):
     INVALID = "invalid"
     NOT_FOUND = "not_found"
     FORBIDDEN = "forbidden"
-    #: A slug or email that must be unique is in use already.
+    #: A slug, email or client_id that must be unique is in use already.
     TAKEN = "taken"
     #: The change would break a rule about other records (the last admin, booked seats).
     CONFLICT = "conflict"

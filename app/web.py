@@ -7,6 +7,7 @@ message at its field, else commit, flash and redirect.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -27,6 +28,11 @@ T = TypeVar("T")
 
 #: Personal tokens are 43 characters; anything much longer is not one.
 TOKEN_MAX_LENGTH = 64
+#: The largest value of an INTEGER column, the ids' type on PostgreSQL.
+INT_MAX = 2**31 - 1
+#: ASCII digits, few enough for any column: int() also reads "٣" and "1_000", and raises
+#: on "²" or five thousand digits.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]{1,18}")
 
 
 # --- lookups ------------------------------------------------------------------
@@ -80,6 +86,21 @@ def event_site_or_404(event: Event, site_slug: str, user: StaffUser) -> EventSit
     if not can_access_site(user, event_site.site_id):
         abort(403)
     return event_site
+
+
+def parse_int(text: str | None, *, minimum: int = 0, maximum: int = INT_MAX) -> int | None:
+    """``text`` as a whole number from ``minimum`` to ``maximum``; None for anything else."""
+    text = (text or "").strip()
+    if not _WHOLE_NUMBER.fullmatch(text):
+        return None
+    number = int(text)
+    return number if minimum <= number <= maximum else None
+
+
+def int_arg(name: str, default: int, *, minimum: int = 0, maximum: int = INT_MAX) -> int:
+    """The query string's ``name`` as a bounded whole number; ``default`` if it is not one."""
+    number = parse_int(request.args.get(name), minimum=minimum, maximum=maximum)
+    return default if number is None else number
 
 
 def on_get(obj: T) -> T | None:

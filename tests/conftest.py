@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import tempfile
 import threading
 import uuid
@@ -17,6 +18,7 @@ from app import create_app
 from app.extensions import db
 from app.models import (
     AgendaItem,
+    ApiToken,
     CheckIn,
     CheckInMethod,
     CheckInResult,
@@ -31,6 +33,7 @@ from app.models import (
     Role,
     Site,
     StaffUser,
+    hash_api_token,
     utcnow,
 )
 from config import TestingConfig, _database_url
@@ -80,6 +83,7 @@ def _empty_tables() -> None:
 def app(_schema, tmp_path: Path):
     class AppConfig(Config):
         MAIL_FILE_DIR = str(tmp_path / "outbox")
+        DEMO_LOGINS_FILE = str(tmp_path / "demo-logins.txt")
 
     app = create_app(AppConfig)
     with app.app_context():
@@ -270,6 +274,18 @@ def make_staff(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def token_for(user: StaffUser) -> str:
+    """A new API token for ``user``, as the staff page issues one."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user=user, token_hash=hash_api_token(token), label="test"))
+    db.session.commit()
+    return token
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
 
 
 def new_id() -> str:

@@ -25,24 +25,15 @@ from app.models import (
 )
 from tests.conftest import (
     Config,
+    bearer,
     checkin_rows,
     get_csrf,
     make_event,
     make_registration,
     new_id,
     requires_postgres,
+    token_for,
 )
-
-
-def token_for(user) -> str:
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=hash_api_token(token), label="test"))
-    db.session.commit()
-    return token
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
@@ -551,7 +542,12 @@ def test_the_roster_lists_codes_statuses_and_arrivals(client, event, ahal_token)
     ).get_json()
 
     assert body["site"]["slug"] == "ahal"
-    assert body["counts"] == {"expected": 1, "arrived": 1, "not_arrived": 0}
+    assert body["counts"] == {
+        "expected": 1,
+        "arrived": 1,
+        "not_arrived": 0,
+        "from_other_sites": 0,
+    }
     people = {p["name"]: p for p in body["registrations"]}
     assert set(people) == {"Arrived", "Cancelled One"}
     assert people["Arrived"]["code"] == arrived.badge_code
@@ -577,6 +573,41 @@ def test_attendance_counts_per_site_and_limits_coordinators(client, event, ahal_
     assert everything.get_json()["totals"]["checked_in"] == 1
     assert [s["slug"] for s in mine.get_json()["sites"]] == ["ahal"]
     assert foreign.status_code == 403
+
+
+def test_people_admitted_from_another_site_are_counted_apart(client, event, org_token):
+    """Let in at Ahal though registered for Ashgabat: Ahal's own figures still add up."""
+    for name in ("Ahal One", "Ahal Two"):
+        here = make_registration(event, name=name, site="ahal")
+        post_checkin(client, org_token, here.badge_code)
+    visitor = make_registration(event, name="From Ashgabat", site="ashgabat")
+    online = make_registration(event, name="Registered Online", site=None)
+    for person in (visitor, online):
+        assert post_checkin(client, org_token, person.badge_code, force=True).status_code == 201
+
+    sites = {
+        s["slug"]: s
+        for s in client.get(
+            "/api/v1/events/seminar/attendance", headers=bearer(org_token)
+        ).get_json()["sites"]
+    }
+    ahal, ashgabat = sites["ahal"], sites["ashgabat"]
+    assert ahal["from_other_sites"] == 2
+    assert ahal["checked_in"] == 4  # everyone let in here, as before
+    # The site's own people: those who arrived and those still awaited make up the confirmed.
+    assert (ahal["confirmed"], ahal["confirmed"] - ahal["not_arrived"]) == (2, 2)
+    assert ashgabat["from_other_sites"] == 0
+    assert (ashgabat["confirmed"], ashgabat["checked_in"], ashgabat["not_arrived"]) == (1, 0, 0)
+
+    roster = client.get(
+        "/api/v1/events/seminar/roster?site=ahal", headers=bearer(org_token)
+    ).get_json()
+    assert roster["counts"] == {
+        "expected": 2,
+        "arrived": 4,
+        "not_arrived": 0,
+        "from_other_sites": 2,
+    }
 
 
 # --- cost ------------------------------------------------------------------------

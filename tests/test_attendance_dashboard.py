@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -132,8 +133,39 @@ def test_site_attendance_counts_each_site_and_online(app):
         "waitlisted": 1,
         "checked_in": 2,
         "not_arrived": 1,
+        "from_other_sites": 1,
     }
     assert data["online"] == {"registered": 3, "joined": 1, "attended_by_report": 1}
+
+
+def test_people_admitted_from_another_site_are_counted_apart(app, client, auth):
+    make_staff("organizer@example.org", Role.ORGANIZER)
+    event = make_event(sites={"ashgabat": 50, "ahal": 10})
+    arrived = make_registration(event, name="Aýna Orazowa", site="ahal")
+    make_registration(event, name="Merdan Atayev", site="ahal")
+    add_checkin(event, arrived, "ahal")
+    # Let in at Ahal on purpose: one registered for Ashgabat, one to take part online.
+    add_checkin(event, make_registration(event, name="From Ashgabat", site="ashgabat"), "ahal")
+    add_checkin(event, make_registration(event, name="Registered Online", site=None), "ahal")
+
+    ahal = site_attendance(event).site("ahal")
+    assert ahal.from_other_sites == 2
+    assert ahal.checked_in == 3  # everyone let in at Ahal, as before
+    # Ahal's own people add up: one arrived and one awaited of the two confirmed.
+    assert (ahal.arrived, ahal.not_arrived, ahal.confirmed) == (1, 1, 2)
+    assert site_attendance(event).site("ashgabat").from_other_sites == 0
+
+    auth.login("organizer@example.org")
+    html = client.get(f"/manage/events/{event.slug}/dashboard").get_data(as_text=True)
+    row = re.search(r'<tr data-site="ahal">(.*?)</tr>', html, re.S).group(1)
+    shown = dict(re.findall(r'data-field="(\w+)">([^<]*)<', row))
+    assert shown["arrived"] == "1" and shown["confirmed"] == "2"
+    assert shown["rate"] == "50%"
+    assert shown["not_arrived"] == "1"
+    assert shown["from_other_sites"] == "2"
+    data = client.get(f"/manage/events/{event.slug}/dashboard.json").get_json()
+    [ahal_data] = [s for s in data["summary"]["sites"] if s["slug"] == "ahal"]
+    assert (ahal_data["from_other_sites"], ahal_data["checked_in"]) == (2, 3)
 
 
 def test_summary_limited_to_some_sites_leaves_online_out(app):

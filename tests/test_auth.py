@@ -61,6 +61,7 @@ class LimitedConfig(Config):
     RATELIMIT_ENABLED = True
     LOGIN_RATE_LIMIT = "3 per minute"
     REGISTER_RATE_LIMIT = "2 per minute"
+    REGISTER_ATTEMPT_RATE_LIMIT = "2 per minute"
 
 
 def test_login_and_registration_are_rate_limited(app):

@@ -74,6 +74,7 @@ ACCESS: dict[str, str] = {
     "attendance.registrations_xlsx": STAFF,
     "attendance.report": ORGANIZER,
     "attendance.report_download": ORGANIZER,
+    "attendance.report_pdf": ORGANIZER,
     "attendance.import_report": ORGANIZER,
     "attendance.confirm_import": ORGANIZER,
     "invites.badge_sheet": STAFF,

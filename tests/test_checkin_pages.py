@@ -66,6 +66,17 @@ def test_unknown_events_and_sites_answer_404(client, auth, event):
     assert client.get("/manage/events/seminar/checkin/mary").status_code == 404
 
 
+def shown_counts(page: str) -> dict[str, int]:
+    """The counts above the site's list, by the id of each figure."""
+    return {name: int(value) for name, value in re.findall(r'id="count-([\w-]+)">(\d+)<', page)}
+
+
+def person_row(page: str, code: str) -> str:
+    """The list item of the person with this badge code."""
+    row = re.search(rf'<li class="person[^"]*"\s+data-code="{code}">(.*?)</li>', page, re.S)
+    return row.group(1)
+
+
 def test_the_site_page_lists_expected_and_arrived_people_with_counts(client, auth, event):
     organizer = make_staff("admin@example.org", Role.ADMIN)
     arrived = make_registration(event, name="Aýna Arrived", site="ahal")
@@ -82,12 +93,63 @@ def test_the_site_page_lists_expected_and_arrived_people_with_counts(client, aut
 
     assert "Aýna Arrived" in page and "Berdi Pending" in page and "Cemile Waiting" in page
     assert "Elsewhere Person" not in page
-    counts = {name: int(value) for name, value in re.findall(r'id="count-(\w+)">(\d+)<', page)}
-    assert counts == {"arrived": 1, "expected": 2, "pending": 1}
+    assert shown_counts(page) == {"arrived": 1, "expected": 2, "pending": 1, "from-other-sites": 0}
 
     pending = client.get("/manage/events/seminar/checkin/ahal?pending=1").get_data(as_text=True)
     assert "Berdi Pending" in pending
     assert "Aýna Arrived" not in pending and "Cemile Waiting" not in pending
+
+
+def test_people_let_in_from_another_site_are_counted_apart(client, auth, event):
+    organizer = make_staff("admin@example.org", Role.ADMIN)
+    sites = {es.site.slug: es.site for es in event.event_sites}
+
+    def admit(person, at: str, force: bool = False) -> None:
+        code = person.badge_code
+        outcome = admit_checkin(event, sites[at], code, str(uuid.uuid4()), organizer, force=force)
+        assert outcome.admitted
+
+    admit(make_registration(event, name="Aýna Here", site="ahal"), "ahal")
+    make_registration(event, name="Berdi Pending", site="ahal")
+    admit(make_registration(event, name="Merdan Went Elsewhere", site="ahal"), "balkan", True)
+    admit(make_registration(event, name="Gözel From Balkan", site="balkan"), "ahal", True)
+    db.session.commit()
+
+    auth.login("two@example.org")
+    ahal_page = client.get("/manage/events/seminar/checkin/ahal").get_data(as_text=True)
+    # Of the three expected at Ahal, two arrived (one of them at Balkan) and one is awaited;
+    # Gözel, let in at Ahal though registered for Balkan, is counted apart.
+    assert shown_counts(ahal_page) == {
+        "arrived": 2,
+        "expected": 3,
+        "pending": 1,
+        "from-other-sites": 1,
+    }
+    assert "Gözel From Balkan" in ahal_page
+    balkan_page = client.get("/manage/events/seminar/checkin/balkan").get_data(as_text=True)
+    assert shown_counts(balkan_page) == {
+        "arrived": 1,
+        "expected": 1,
+        "pending": 0,
+        "from-other-sites": 1,
+    }
+
+
+def test_only_people_not_yet_arrived_have_a_check_in_button(client, auth, event):
+    organizer = make_staff("admin@example.org", Role.ADMIN)
+    arrived = make_registration(event, name="Aýna Arrived", site="ahal")
+    pending = make_registration(event, name="Berdi Pending", site="ahal")
+    admit_checkin(event, arrived.site, arrived.badge_code, str(uuid.uuid4()), organizer)
+    db.session.commit()
+
+    auth.login("ahal@example.org")
+    page = client.get("/manage/events/seminar/checkin/ahal").get_data(as_text=True)
+    arrived_row = person_row(page, arrived.badge_code)
+    pending_row = person_row(page, pending.badge_code)
+    assert re.search(r"Arrived \d", arrived_row)
+    assert "Check in" not in arrived_row
+    assert "Not yet arrived" in pending_row
+    assert re.search(r"<button[^>]*data-check-in[^>]*>\s*Check in\s*</button>", pending_row)
 
 
 def test_the_page_carries_what_the_script_needs_and_no_cdn(client, auth, event):

@@ -5,9 +5,10 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 
-from app.demo import DEMO_PARTICIPANTS
+from app.demo import DEMO_PARTICIPANTS, DEMO_SITES
 from app.extensions import db
 from app.mail.outbox import OutboxMessage
 from app.models import (
@@ -23,6 +24,11 @@ from app.models import (
 from tests.conftest import make_event, make_registration
 
 SITES = {"ashgabat", "ahal", "balkan", "dashoguz", "lebap", "mary"}
+
+
+@pytest.fixture
+def demo_logins_file(app):
+    return Path(app.config["DEMO_LOGINS_FILE"])
 
 
 def test_seed_demo_loads_the_seminar_two_weeks_ahead(runner, app):
@@ -45,7 +51,7 @@ def test_seed_demo_loads_the_seminar_two_weeks_ahead(runner, app):
     staff = {u.email: u for u in db.session.scalars(sa.select(StaffUser))}
     assert staff["admin@example.org"].role == Role.ADMIN
     assert staff["organizer@example.org"].role == Role.ORGANIZER
-    for slug in SITES - {"ashgabat"}:
+    for slug in SITES:
         coordinator = staff[f"{slug}@example.org"]
         assert coordinator.role == Role.COORDINATOR
         assert [s.slug for s in coordinator.sites] == [slug]
@@ -63,7 +69,7 @@ def test_seed_demo_is_idempotent(runner, app, monkeypatch):
     assert first.exit_code == second.exit_code == 0
     assert db.session.scalar(sa.select(sa.func.count(Event.id))) == 1
     assert db.session.scalar(sa.select(sa.func.count(Site.id))) == 6
-    assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 7
+    assert db.session.scalar(sa.select(sa.func.count(StaffUser.id))) == 2 + len(SITES)
     # The sample participants are not added twice; the one added by hand stays.
     assert (
         db.session.scalar(sa.select(sa.func.count(Registration.id))) == len(DEMO_PARTICIPANTS) + 1
@@ -76,6 +82,39 @@ def test_seed_demo_is_idempotent(runner, app, monkeypatch):
         return next(line for line in output.splitlines() if "organizer@example.org" in line)
 
     assert organiser_line(first.output) == organiser_line(second.output)
+
+
+def test_every_demo_site_has_a_coordinator_who_may_check_in_there(runner, app, client, auth):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    printed = {
+        email: password
+        for email, _role, password in (
+            line.split() for line in result.output.splitlines() if "@example.org" in line
+        )
+    }
+    coordinators = [
+        (user.email, {site.slug for site in user.sites})
+        for user in db.session.scalars(
+            sa.select(StaffUser).where(StaffUser.role == Role.COORDINATOR)
+        )
+    ]
+    for slug, *_ in DEMO_SITES:
+        email = next((email for email, sites in coordinators if slug in sites), None)
+        assert email, f"no demo coordinator serves {slug}"
+        auth.login(email, printed[email])
+        door = client.get(f"/manage/events/human-rights-seminar/checkin/{slug}")
+        assert door.status_code == 200, (email, door.status_code)
+        auth.logout()
+
+
+def test_seed_demo_keeps_its_logins_where_configured(runner, app, demo_logins_file):
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    kept = demo_logins_file.read_text(encoding="utf-8").splitlines()
+    assert [line.split() for line in kept] == [
+        line.split() for line in result.output.splitlines() if "@example.org" in line
+    ]
 
 
 def test_users_create_and_token(runner, app):

@@ -158,15 +158,15 @@ def descriptions() -> dict[int, str]:
 
 def test_a_new_agenda_item_sends_invites_with_the_new_agenda(seminar):
     event, people = seminar
-    add_agenda_item(event, AgendaInput("Right to education", local(9, 30), local(10, 0), "A. B."))
+    add_agenda_item(event, AgendaInput("Right to education", local(13), local(13, 30), "A. B."))
     db.session.commit()
 
     texts = descriptions()
     assert sorted(texts) == sorted(p.id for p in people)
     for text in texts.values():
-        # The new item, in its place before the opening.
-        assert "09:30–10:00 Right to education (A. B.)" in text
-        assert text.index("Right to education") < text.index("Opening")
+        # The new item, in its place after the opening.
+        assert "13:00–13:30 Right to education (A. B.)" in text
+        assert text.index("Opening") < text.index("Right to education")
     assert {invite(row)[1]["SEQUENCE"] for row in updates()} == {1}
 
 

@@ -1,6 +1,7 @@
 """The agenda: list, add, edit and delete items, with times in the event's zone."""
 
-from datetime import UTC, datetime
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -8,6 +9,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.models import AgendaItem
 from tests.conftest import make_event, post_form
+
+#: The seminar's start: 10:00 on 10 March 2031 in Ashgabat (UTC+5); it lasts four hours.
+START = datetime(2031, 3, 10, 5, 0, tzinfo=UTC)
 
 
 def items(event) -> list[AgendaItem]:
@@ -33,7 +37,7 @@ def item_form(times: tuple[str, str] = ("11:00", "12:00"), **fields) -> dict:
 
 
 def test_add_edit_and_delete_an_item(client, signed_in_organizer):
-    event = make_event("seminar")
+    event = make_event("seminar", starts_at=START)
     assert len(items(event)) == 1  # the factory's opening
 
     response = post_form(
@@ -94,7 +98,7 @@ def test_add_edit_and_delete_an_item(client, signed_in_organizer):
 def test_bad_item_is_a_field_error_and_writes_nothing(
     client, signed_in_organizer, data, field, message
 ):
-    event = make_event("seminar")
+    event = make_event("seminar", starts_at=START)
     response = post_form(client, "/manage/events/seminar/agenda", item_form(**data))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
@@ -104,7 +108,7 @@ def test_bad_item_is_a_field_error_and_writes_nothing(
 
 
 def test_bad_edit_changes_nothing(client, signed_in_organizer):
-    event = make_event("seminar")
+    event = make_event("seminar", starts_at=START)
     item = items(event)[0]
     before = (item.title, item.starts_at, item.ends_at)
     url = f"/manage/events/seminar/agenda/{item.id}/edit"
@@ -120,7 +124,7 @@ def test_bad_edit_changes_nothing(client, signed_in_organizer):
 
 
 def test_items_of_another_event_are_404(client, signed_in_organizer):
-    make_event("seminar")
+    make_event("seminar", starts_at=START)
     other = make_event("training")
     foreign = items(other)[0]
     assert client.get(f"/manage/events/seminar/agenda/{foreign.id}/edit").status_code == 404
@@ -135,7 +139,7 @@ def test_items_of_another_event_are_404(client, signed_in_organizer):
 
 
 def test_delete_with_bad_csrf_is_400(client, signed_in_organizer):
-    event = make_event("seminar")
+    event = make_event("seminar", starts_at=START)
     item = items(event)[0]
     response = client.post(
         f"/manage/events/seminar/agenda/{item.id}/delete", data={"csrf_token": "forged"}
@@ -145,7 +149,7 @@ def test_delete_with_bad_csrf_is_400(client, signed_in_organizer):
 
 
 def test_html_in_titles_and_speakers_is_escaped(client, signed_in_organizer):
-    event = make_event("seminar")
+    event = make_event("seminar", starts_at=START)
     item = items(event)[0]
     item.title = "<b>Opening</b>"
     item.speakers = "<img src=x onerror=alert(1)>"
@@ -154,3 +158,70 @@ def test_html_in_titles_and_speakers_is_escaped(client, signed_in_organizer):
     assert "<b>Opening</b>" not in html
     assert "&lt;b&gt;Opening&lt;/b&gt;" in html
     assert "<img src=x" not in html
+
+
+OUTSIDE = "Agenda items must be within the event: from 2031-03-10 10:00 to 2031-03-10 14:00."
+
+
+@pytest.mark.parametrize(
+    ("times", "fields"),
+    [
+        (("09:30", "10:30"), ["starts_at"]),
+        (("13:30", "14:30"), ["ends_at"]),
+        (("14:15", "15:00"), ["starts_at", "ends_at"]),
+    ],
+)
+def test_an_item_outside_the_event_is_refused_at_its_field(
+    client, signed_in_organizer, times, fields
+):
+    event = make_event("seminar", starts_at=START)
+    response = post_form(client, "/manage/events/seminar/agenda", item_form(times))
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for field in ("starts_at", "ends_at"):
+        shown = f'<p class="error" id="{field}-error">{OUTSIDE}</p>' in html
+        assert shown == (field in fields)
+    assert len(items(event)) == 1
+
+
+def test_an_item_a_day_away_is_refused_when_edited(client, signed_in_organizer):
+    event = make_event("seminar", starts_at=START)
+    item = items(event)[0]
+    response = post_form(
+        client,
+        f"/manage/events/seminar/agenda/{item.id}/edit",
+        {**item_form(), "starts_at": "2031-03-11T10:00", "ends_at": "2031-03-11T10:30"},
+    )
+    assert response.status_code == 200
+    assert f'id="starts_at-error">{OUTSIDE}' in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(AgendaItem, item.id).starts_at == START
+
+
+@pytest.mark.parametrize("seconds", [0, 17])
+def test_an_item_at_the_events_exact_start_and_end_is_accepted(
+    client, signed_in_organizer, seconds
+):
+    # Stored times may carry seconds that the form does not show.
+    event = make_event("seminar", starts_at=START.replace(second=seconds))
+    response = post_form(
+        client, "/manage/events/seminar/agenda", item_form(("10:00", "14:00"), title="All day")
+    )
+    assert response.status_code == 302
+    [item] = [i for i in items(event) if i.title == "All day"]
+    assert (item.starts_at, item.ends_at) == (START, START + timedelta(hours=4))
+
+
+def test_the_public_agenda_of_a_two_day_event_shows_each_items_day(client, signed_in_organizer):
+    make_event("seminar", starts_at=START, duration=timedelta(days=1, hours=4))
+    response = post_form(
+        client,
+        "/manage/events/seminar/agenda",
+        {**item_form(), "starts_at": "2031-03-11T09:00", "ends_at": "2031-03-11T10:00"},
+    )
+    assert response.status_code == 302
+    html = client.get("/events/seminar").get_data(as_text=True)
+    [agenda] = re.findall(r'<ol class="agenda">.*?</ol>', html, re.S)
+    [opening, panel] = re.findall(r"<li>(.*?)</li>", agenda, re.S)
+    assert opening.startswith("Mar 10, 2031, <strong>") and "Opening" in opening
+    assert panel.startswith("Mar 11, 2031, <strong>") and "Panel" in panel

@@ -2,13 +2,23 @@
 
 import re
 from datetime import UTC, datetime, timedelta
+from email import message_from_string, policy
 
 import pytest
 import sqlalchemy as sa
+from icalendar import Calendar
 
 from app.extensions import db
 from app.mail.notices import expand_notices
-from app.models import Event, EventFormat, EventStatus, OutboxMessage, RegistrationStatus, Role
+from app.models import (
+    AgendaItem,
+    Event,
+    EventFormat,
+    EventStatus,
+    OutboxMessage,
+    RegistrationStatus,
+    Role,
+)
 from tests.conftest import make_event, make_registration, make_staff, post_form
 
 
@@ -152,7 +162,7 @@ def test_editing_the_start_sends_updates_to_active_registrations_only(client, si
     new_start = (local_start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
     new_end = event.local(event.ends_at).strftime("%Y-%m-%dT%H:%M")
 
-    form = edit_form_data(client, "seminar", starts_at=new_start, ends_at=new_end)
+    form = edit_form_data(client, "seminar", starts_at=new_start, ends_at=new_end, move_agenda="y")
     response = client.post("/manage/events/seminar/edit", data=form)
     assert response.status_code == 302
 
@@ -169,8 +179,12 @@ def edit_form_data(client, event_slug: str, **overrides) -> dict:
     """The edit form as the page fills it in, with some fields changed."""
     html = client.get(f"/manage/events/{event_slug}/edit").get_data(as_text=True)
     data = {}
-    for name, value in re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', html):
-        data[name] = value
+    for tag in re.findall(r"<input[^>]*>", html):
+        if 'type="checkbox"' in tag and " checked" not in tag:
+            continue  # a browser sends no unticked box
+        field = re.search(r'name="([^"]+)"[^>]*value="([^"]*)"', tag)
+        if field:
+            data[field.group(1)] = field.group(2)
     for name in ("format", "status"):
         selected = re.search(
             rf'<select[^>]*name="{name}".*?<option selected value="([^"]+)"', html, re.S
@@ -266,3 +280,168 @@ def test_event_title_with_html_is_escaped(client, signed_in_organizer):
     html = client.get("/manage/").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+# --- the agenda moves with the event ------------------------------------------------
+
+
+def local_times(event: Event) -> list[tuple[str, str, str]]:
+    """The agenda as an organiser reads it: title, start and end in the event's zone."""
+    db.session.expire_all()
+    items = db.session.scalars(
+        sa.select(AgendaItem).where(AgendaItem.event_id == event.id).order_by(AgendaItem.starts_at)
+    )
+    zone = db.session.get(Event, event.id).zone
+    return [
+        (
+            item.title,
+            item.starts_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
+            item.ends_at.astimezone(zone).strftime("%H:%M"),
+        )
+        for item in items
+    ]
+
+
+def invite_description(message: OutboxMessage) -> str:
+    """The agenda an updated invite carries, as its calendar part's DESCRIPTION."""
+    email = message_from_string(message.raw_message, policy=policy.default)
+    [part] = [p for p in email.walk() if p.get_content_type() == "text/calendar"]
+    [vevent] = Calendar.from_ical(part.get_content().encode("utf-8")).walk("VEVENT")
+    return str(vevent["DESCRIPTION"])
+
+
+@pytest.fixture
+def seminar(app):
+    """A published seminar on 10 March 2031, 10:00-14:00 in Ashgabat, with a two-item agenda."""
+    event = make_event("seminar", starts_at=datetime(2031, 3, 10, 5, 0, tzinfo=UTC))
+    event.agenda_items.append(
+        AgendaItem(
+            title="Panel",
+            starts_at=datetime(2031, 3, 10, 8, 0, tzinfo=UTC),  # 13:00 local
+            ends_at=datetime(2031, 3, 10, 8, 45, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    make_registration(event)
+    return event
+
+
+SEMINAR_AGENDA = [
+    ("Opening", "2031-03-10 10:00", "10:30"),
+    ("Panel", "2031-03-10 13:00", "13:45"),
+]
+
+
+def test_the_edit_form_offers_to_move_the_agenda_only_when_there_is_one(
+    client, signed_in_organizer, seminar
+):
+    assert "Move the agenda with the event" in client.get("/manage/events/seminar/edit").text
+    without_agenda = make_event("no-agenda")
+    db.session.execute(sa.delete(AgendaItem).where(AgendaItem.event_id == without_agenda.id))
+    db.session.commit()
+    assert "Move the agenda with the event" not in client.get("/manage/events/no-agenda/edit").text
+
+
+def test_the_agenda_moves_with_the_event_when_asked(client, signed_in_organizer, seminar):
+    assert local_times(seminar) == SEMINAR_AGENDA
+    # To 08:00 the next morning: 22 hours later, across midnight.
+    form = edit_form_data(
+        client,
+        "seminar",
+        starts_at="2031-03-11T08:00",
+        ends_at="2031-03-11T12:00",
+        move_agenda="y",
+    )
+    response = client.post("/manage/events/seminar/edit", data=form)
+    assert response.status_code == 302
+
+    assert local_times(seminar) == [
+        ("Opening", "2031-03-11 08:00", "08:30"),
+        ("Panel", "2031-03-11 11:00", "11:45"),
+    ]
+    # One change, one updated invite, and it carries the moved agenda.
+    [message] = outbox()
+    assert message.kind == "updated"
+    description = invite_description(message)
+    assert "08:00–08:30 Opening" in description
+    assert "11:00–11:45 Panel" in description
+
+
+def test_a_moved_agenda_keeps_its_local_times_across_a_daylight_saving_change(
+    client, signed_in_organizer
+):
+    # Berlin is UTC+1 on 20 March 2031 and UTC+2 on 3 April.
+    event = make_event(
+        "seminar",
+        starts_at=datetime(2031, 3, 20, 9, 0, tzinfo=UTC),  # 10:00 local
+        timezone="Europe/Berlin",
+        duration=timedelta(hours=6),
+    )
+    event.agenda_items.append(
+        AgendaItem(
+            title="Panel",
+            starts_at=datetime(2031, 3, 20, 13, 0, tzinfo=UTC),  # 14:00 local
+            ends_at=datetime(2031, 3, 20, 14, 0, tzinfo=UTC),
+        )
+    )
+    db.session.commit()
+    form = edit_form_data(
+        client,
+        "seminar",
+        starts_at="2031-04-03T10:00",
+        ends_at="2031-04-03T16:00",
+        move_agenda="y",
+    )
+    assert client.post("/manage/events/seminar/edit", data=form).status_code == 302
+    assert local_times(event) == [
+        ("Opening", "2031-04-03 10:00", "10:30"),
+        ("Panel", "2031-04-03 14:00", "15:00"),
+    ]
+
+
+def test_the_agenda_stays_when_not_asked_and_still_fits(client, signed_in_organizer, seminar):
+    form = edit_form_data(client, "seminar", starts_at="2031-03-10T09:00")
+    response = client.post("/manage/events/seminar/edit", data=form)
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Event, seminar.id).starts_at == datetime(2031, 3, 10, 4, 0, tzinfo=UTC)
+    assert local_times(seminar) == SEMINAR_AGENDA
+    assert [m.kind for m in outbox()] == ["updated"]
+
+
+def test_moving_the_event_away_from_its_agenda_is_refused_at_the_start(
+    client, signed_in_organizer, seminar
+):
+    form = edit_form_data(
+        client, "seminar", starts_at="2031-03-11T10:00", ends_at="2031-03-11T14:00"
+    )
+    response = client.post("/manage/events/seminar/edit", data=form)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True).replace("&#39;", "'")
+    assert (
+        '<p class="error" id="starts_at-error">2 agenda items would fall outside the event\'s '
+        "new times. Tick “Move the agenda with the event” to move them along" in html
+    )
+    db.session.expire_all()
+    event = db.session.get(Event, seminar.id)
+    assert event.starts_at == datetime(2031, 3, 10, 5, 0, tzinfo=UTC)
+    assert event.ends_at == datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
+    assert local_times(seminar) == SEMINAR_AGENDA
+    assert outbox() == []
+
+
+def test_shortening_the_event_under_its_agenda_is_refused_at_the_end(
+    client, signed_in_organizer, seminar
+):
+    form = edit_form_data(client, "seminar", ends_at="2031-03-10T13:30", move_agenda="y")
+    response = client.post("/manage/events/seminar/edit", data=form)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True).replace("&#39;", "'")
+    assert (
+        '<p class="error" id="ends_at-error">1 agenda item would fall outside the event\'s '
+        "new times. Change it on the agenda page first." in html
+    )
+    db.session.expire_all()
+    assert db.session.get(Event, seminar.id).ends_at == datetime(2031, 3, 10, 9, 0, tzinfo=UTC)
+    assert local_times(seminar) == SEMINAR_AGENDA
+    assert outbox() == []

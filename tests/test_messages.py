@@ -442,10 +442,10 @@ def test_a_missing_or_forged_key_is_refused_and_replaced(client, people):
     assert campaigns() == []
 
 
-def test_a_nul_in_the_body_is_dropped(client, people):
-    submit(client, {**TEXTS, "body_en": "Hello\x00 world", "language": "en"})
-    [campaign] = campaigns()
-    assert campaign.texts["en"]["body"] == "Hello world"
+def test_a_nul_in_the_body_is_refused(client, people):
+    response = submit(client, {**TEXTS, "body_en": "Hello\x00 world", "language": "en"})
+    assert response.status_code == 400
+    assert campaigns() == []
 
 
 # --- attendance ------------------------------------------------------------------

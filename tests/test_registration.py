@@ -7,10 +7,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from app.extensions import db
+from app import create_app
+from app.extensions import db, limiter
 from app.mail.delivery import send_pending
 from app.models import EventStatus, Mode, OutboxMessage, Registration, RegistrationStatus
-from tests.conftest import get_csrf, make_event, make_registration, make_site
+from tests.conftest import (
+    Config,
+    csrf_token_from,
+    get_csrf,
+    make_event,
+    make_registration,
+    make_site,
+)
 
 
 def form_data(client, slug="seminar", **overrides):
@@ -374,3 +382,76 @@ def test_personal_pages_do_not_leak_the_token_as_a_referrer(client, app):
     response = client.get(f"/r/{registration.manage_token}")
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["X-Frame-Options"] == "DENY"
+
+
+# --- rate limits ----------------------------------------------------------------
+
+
+@pytest.fixture
+def limited_client(app, tmp_path):
+    """A client of the app with its registration limits on, and low."""
+
+    class LimitedConfig(Config):
+        RATELIMIT_ENABLED = True
+        REGISTER_RATE_LIMIT = "3 per minute"
+        REGISTER_ATTEMPT_RATE_LIMIT = "8 per minute"
+        MAIL_FILE_DIR = str(tmp_path / "limited-outbox")
+
+    limited = create_app(LimitedConfig)
+    with limited.app_context():
+        yield limited.test_client()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_mistyped_forms_do_not_use_up_the_registration_limit(limited_client):
+    event = make_event()
+    url = f"/events/{event.slug}/register"
+    for mistake in ({"email": "not-an-email"}, {"name": ""}, {"consent": None}):
+        response = limited_client.post(url, data=form_data(limited_client, **mistake))
+        assert response.status_code == 200
+    response = limited_client.post(url, data=form_data(limited_client))
+    assert response.status_code == 302
+    assert [r.email for r in registrations()] == ["nurgeldi@example.org"]
+
+
+def test_the_limit_stops_a_flood_of_registrations_and_keeps_what_was_typed(limited_client):
+    event = make_event()
+    url = f"/events/{event.slug}/register"
+    for number in range(3):
+        data = form_data(limited_client, email=f"person{number}@example.org")
+        assert limited_client.post(url, data=data).status_code == 302
+
+    typed = {
+        "name": "Aýna Orazowa",
+        "email": "ayna@example.org",
+        "organization": "Mary regional information centre",
+    }
+    response = limited_client.post(url, data=form_data(limited_client, **typed))
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "Too many registration forms were sent from your address" in page
+    for value in typed.values():
+        assert f'value="{value}"' in page
+    assert '<input checked id="consent"' in page
+    assert len(registrations()) == 3
+    assert "ayna@example.org" not in {message.recipient for message in outbox()}
+
+    # Once the minute is over, the page as it was refused can simply be sent again.
+    limiter.reset()
+    again = {**form_data(limited_client, **typed), "csrf_token": csrf_token_from(page)}
+    assert limited_client.post(url, data=again).status_code == 302
+    assert "ayna@example.org" in {r.email for r in registrations()}
+
+
+def test_a_flood_of_junk_forms_is_capped_too(limited_client):
+    event = make_event()
+    url = f"/events/{event.slug}/register"
+    for _ in range(8):
+        junk = form_data(limited_client, name="", email="x")
+        assert limited_client.post(url, data=junk).status_code == 200
+    response = limited_client.post(url, data=form_data(limited_client))
+    assert response.status_code == 429
+    assert 'value="Nurgeldi@Example.org"' in response.get_data(as_text=True)
+    assert registrations() == []
+    assert outbox() == []

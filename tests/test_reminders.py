@@ -280,6 +280,7 @@ def test_moving_the_event_through_its_form_moves_the_reminders(seminar):
             organizer_name=seminar.organizer_name,
             organizer_email=seminar.organizer_email,
         ),
+        move_agenda=True,
     )
     db.session.commit()
     new_start = old_start - 3 * DAY

@@ -26,6 +26,12 @@ def _values(enum_class) -> list[str]:
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _TIME = {"type": "string", "format": "date-time"}
 _NULLABLE_TIME = {"type": ["string", "null"], "format": "date-time"}
+#: A site's counts, in the roster and in the attendance figures alike.
+_ADMITTED_HERE = {"type": "integer", "description": "Admitted here, whoever they registered for."}
+_NOT_ARRIVED = {
+    "type": "integer",
+    "description": "Confirmed for this site and not admitted anywhere yet.",
+}
 
 SCHEMAS: dict = {
     "Error": {
@@ -37,7 +43,8 @@ SCHEMAS: dict = {
                 "type": "string",
                 "description": "A stable word for programs: unauthorized, forbidden, not_found, "
                 "invalid, csrf_failed, unknown_site, already_registered, site_full, "
-                "nothing_to_undo, or a check-in refusal (already_checked_in, wrong_site, "
+                "nothing_to_undo, taken (a client_id already used for another action), "
+                "or a check-in refusal (already_checked_in, wrong_site, "
                 "not_admitted, unknown_code).",
             },
             "message": {"type": "string", "description": "For people, in their language."},
@@ -212,9 +219,14 @@ SCHEMAS: dict = {
             "counts": {
                 "type": "object",
                 "properties": {
-                    "expected": {"type": "integer"},
-                    "arrived": {"type": "integer"},
-                    "not_arrived": {"type": "integer"},
+                    "expected": {"type": "integer", "description": "Confirmed for this site."},
+                    "arrived": _ADMITTED_HERE,
+                    "not_arrived": _NOT_ARRIVED,
+                    "from_other_sites": {
+                        "type": "integer",
+                        "description": "Admitted here, though registered for another site "
+                        "or online; also counted in arrived.",
+                    },
                 },
             },
             "registrations": {"type": "array", "items": _ref("RosterEntry")},
@@ -238,8 +250,14 @@ SCHEMAS: dict = {
             "capacity": {"type": "integer"},
             "confirmed": {"type": "integer"},
             "waitlisted": {"type": "integer"},
-            "checked_in": {"type": "integer"},
-            "not_arrived": {"type": "integer"},
+            "checked_in": _ADMITTED_HERE,
+            "not_arrived": _NOT_ARRIVED,
+            "from_other_sites": {
+                "type": "integer",
+                "description": "Admitted here, though registered for another site or online; "
+                "also counted in checked_in. The site's own people who arrived are "
+                "confirmed - not_arrived.",
+            },
         },
     },
     "Attendance": {

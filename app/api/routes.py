@@ -31,6 +31,7 @@ from app.checkin.roster import event_and_site, search_registrations, site_roster
 from app.checkin.services import admit_checkin, undo_checkin
 from app.checkin.walk_ins import register_walk_in, staff_register
 from app.extensions import db
+from app.guards import has_control_character
 from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
 from app.refusals import Reason, Refusal
 from app.registrations.services import RegistrationInput
@@ -84,6 +85,14 @@ def _string(body: dict, name: str, *, required: bool = False, max_length: int = 
         raise Refusal(Reason.INVALID, _("%(field)s is required.", field=name), name)
     if len(value) > max_length:
         raise Refusal(Reason.INVALID, _("%(field)s is too long.", field=name), name)
+    return value
+
+
+def _one_line(body: dict, name: str, *, required: bool = False, max_length: int = 200) -> str:
+    """A name or other one-line text: a string without control characters (as on the forms)."""
+    value = _string(body, name, required=required, max_length=max_length)
+    if has_control_character(value):
+        raise Refusal(Reason.INVALID, _("%(field)s contains control characters.", field=name), name)
     return value
 
 
@@ -222,8 +231,8 @@ def delete_checkin(slug: str, client_id: str):
 
 
 def _registration_input(body: dict, event: Event) -> RegistrationInput:
-    name = _string(body, "name", required=True, max_length=200)
-    email = _string(body, "email", required=True, max_length=254)
+    name = _one_line(body, "name", required=True, max_length=200)
+    email = _one_line(body, "email", required=True, max_length=254)
     try:
         email = validate_email(email, check_deliverability=False).normalized
     except EmailNotValidError:
@@ -238,9 +247,9 @@ def _registration_input(body: dict, event: Event) -> RegistrationInput:
         email=email,
         mode=mode,
         site_slug=site_slug if mode == Mode.IN_PERSON else None,
-        phone=_string(body, "phone", max_length=40),
-        organization=_string(body, "organization", max_length=300),
-        position=_string(body, "position", max_length=200),
+        phone=_one_line(body, "phone", max_length=40),
+        organization=_one_line(body, "organization", max_length=300),
+        position=_one_line(body, "position", max_length=200),
         org_kind=_enum(OrgKind, body, "org_kind", OrgKind.OTHER),
         gender=_enum(Gender, body, "gender"),
         language=language,

@@ -135,6 +135,7 @@ def roster_to_dict(event: Event, roster: SiteRoster, generated_at: datetime) -> 
             "expected": roster.expected,
             "arrived": roster.arrived,
             "not_arrived": len(roster.not_arrived),
+            "from_other_sites": roster.from_other_sites,
         },
         "registrations": [
             {

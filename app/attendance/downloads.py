@@ -11,12 +11,13 @@ from flask import Response, send_file, stream_with_context
 from app.attendance import exports
 from app.attendance.blueprint import bp, site_scope
 from app.attendance.lists import attendance_rows, registration_rows, signin_sections
-from app.attendance.reports import attendance_report, report_csv
+from app.attendance.report_pdf import ReportFacts, render_report_pdf
+from app.attendance.reports import AttendanceReport, attendance_report, report_arrivals, report_csv
 from app.attendance.services import site_attendance
 from app.attendance.signin_sheet import signin_sheet_pdf
 from app.auth.access import organizer_required, staff_required
 from app.models import Event, EventSite
-from app.templating import event_date, event_time
+from app.templating import event_date, event_datetime, event_span, event_time
 from app.web import event_or_404
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -129,3 +130,32 @@ def report_download(slug: str):
     event = event_or_404(slug)
     data = report_csv(event.title, attendance_report(event))
     return _file_response(data, "text/csv; charset=utf-8", f"{event.slug}-report.csv")
+
+
+@bp.route("/manage/events/<slug>/report.pdf")
+@organizer_required
+def report_pdf(slug: str):
+    """The report on A4, with its charts and a note on method, in the reader's language."""
+    event = event_or_404(slug)
+    report = attendance_report(event)
+    data = render_report_pdf(
+        _report_facts(event, report), report, report_arrivals(event, report), event.zone
+    )
+    return _file_response(data, "application/pdf", f"{event.slug}-report.pdf")
+
+
+def _report_facts(event: Event, report: AttendanceReport) -> ReportFacts:
+    organizer = event.organizer_name
+    if event.organizer_email:
+        organizer = f"{organizer} ({event.organizer_email})" if organizer else event.organizer_email
+    return ReportFacts(
+        title=event.title,
+        when=event_span(event),
+        timezone=event.timezone,
+        organizer=organizer,
+        sites=[
+            (event_site.site.name, event_site.site.address or event_site.site.region)
+            for event_site in event.event_sites
+        ],
+        generated=event_datetime(report.generated_at, event),
+    )

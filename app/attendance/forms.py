@@ -3,17 +3,18 @@
 from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, IntegerField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
+from app.forms import Form
+
 MINUTES = "minutes"
 PERCENT = "percent"
 
 
-class ReportUploadForm(FlaskForm):
+class ReportUploadForm(Form):
     report = FileField(
         _l("Attendance report (Zoom participants CSV or Teams attendance report)"),
         validators=[FileRequired(message=_l("Choose the report file to import."))],
@@ -47,6 +48,6 @@ class ReportUploadForm(FlaskForm):
             raise ValidationError(_l("A percentage cannot be more than 100."))
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(Form):
     #: The parsed report, signed, carried from the preview to the confirmation.
     payload = HiddenField(validators=[InputRequired()])

@@ -28,7 +28,7 @@ from app.auth.access import organizer_required
 from app.errors import render_error
 from app.extensions import db
 from app.models import Event
-from app.web import event_or_404
+from app.web import event_or_404, parse_int
 
 #: How long a previewed report may wait for its confirmation.
 IMPORT_PREVIEW_MAX_AGE = 6 * 3600
@@ -102,10 +102,12 @@ def _render_preview(event: Event, payload: dict, token: str, manual: dict[str, i
 
 
 def _manual_matches() -> dict[str, int]:
+    """The rows matched by hand: ``match-<key>`` is a registration id; anything else is ignored."""
     manual = {}
     for key, value in request.form.items():
-        if key.startswith("match-") and value.isdigit():
-            manual[key.removeprefix("match-")] = int(value)
+        registration_id = parse_int(value, minimum=1)
+        if key.startswith("match-") and registration_id is not None:
+            manual[key.removeprefix("match-")] = registration_id
     return manual
 
 

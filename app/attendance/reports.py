@@ -7,6 +7,9 @@ attendance rate, and refused check-ins by reason. Two aggregate queries.
 (a waitlisted person let in at the door still took part). Each person who
 attended is counted once: at the site where they were admitted, or online
 when they joined online or an imported report shows them above the threshold.
+
+The report page, its charts, the CSV and the printable PDF are all drawn from
+one ``attendance_report`` result, so they cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased
 
 from app import labels
+from app.attendance.services import arrivals_over_time
 from app.extensions import db
 from app.models import (
     CheckIn,
@@ -33,6 +38,7 @@ from app.models import (
     Site,
     live_admission,
     live_site_admission,
+    utcnow,
 )
 
 
@@ -41,6 +47,8 @@ class ReportLine:
     label: str
     registered: int = 0
     attended: int = 0
+    #: The site a by-site line stands for; None for online and for the other tables.
+    site_id: int | None = None
 
     @property
     def rate(self) -> float | None:
@@ -67,6 +75,7 @@ class AttendanceReport:
     by_gender: list[ReportLine] = field(default_factory=list)
     total: ReportLine = field(default_factory=lambda: ReportLine(""))
     refused: list[RefusalLine] = field(default_factory=list)
+    generated_at: datetime = field(default_factory=utcnow)
 
     def tables(self) -> list[tuple[str, list[ReportLine]]]:
         return [
@@ -111,7 +120,7 @@ def attendance_report(event: Event) -> AttendanceReport:
 
     site_names = {es.site_id: es.site.name for es in event.event_sites}
     online_label = str(labels.MODE[Mode.ONLINE])
-    by_site = {site_id: ReportLine(name) for site_id, name in site_names.items()}
+    by_site = {site_id: ReportLine(name, site_id=site_id) for site_id, name in site_names.items()}
     by_site_online = ReportLine(online_label)
     by_mode = {mode: ReportLine(str(label)) for mode, label in labels.MODE.items()}
     by_kind = {kind: ReportLine(str(label)) for kind, label in labels.ORG_KIND.items()}
@@ -131,7 +140,8 @@ def attendance_report(event: Event) -> AttendanceReport:
         # By site, attendance is counted where it happened, not where they registered.
         if admitted_site is not None:
             where = by_site.setdefault(
-                admitted_site, ReportLine(site_names.get(admitted_site, "?"))
+                admitted_site,
+                ReportLine(site_names.get(admitted_site, "?"), site_id=admitted_site),
             )
             where.attended += count
         elif attended:
@@ -150,6 +160,55 @@ def attendance_report(event: Event) -> AttendanceReport:
     )
     report.refused = refused_checkins(event)
     return report
+
+
+def methods_note() -> list[str]:
+    """How the figures were established and how a person is counted, for the reader."""
+    return [
+        _(
+            "Attendance comes from the check-ins recorded during the event: QR codes scanned "
+            "and manual check-ins at each site's door, online participants opening their "
+            "personal join link, and meeting reports imported from the video platform "
+            "(counted when the time online reaches the threshold). Paper sign-in sheets "
+            "were printed for each site as a signed record; a name on a sheet counts only "
+            "once it is checked in."
+        ),
+        _(
+            "Registered: confirmed registrations, and anyone who attended. Each person who "
+            "attended is counted once, at the site where they were checked in, or online "
+            "when they joined with their link or an imported meeting report shows them "
+            "above the threshold."
+        ),
+    ]
+
+
+@dataclass
+class ArrivalSeries:
+    #: The site's by-site line: its name, and its registered people as the expected line.
+    line: ReportLine
+    #: [(bucket start, admissions in that bucket)], oldest first.
+    points: list[tuple[datetime, int]]
+
+
+@dataclass
+class ReportArrivals:
+    """Arrivals over time per site, on the one time span every site's chart shares."""
+
+    start: datetime
+    end: datetime
+    series: list[ArrivalSeries]
+
+
+def report_arrivals(event: Event, report: AttendanceReport) -> ReportArrivals:
+    """Arrivals at each site of the report, over the time span the dashboard uses."""
+    arrivals = arrivals_over_time(event)
+    start, end = arrivals.domain(event)
+    series = [
+        ArrivalSeries(line, arrivals.per_site.get(line.site_id, []))
+        for line in report.by_site
+        if line.site_id is not None
+    ]
+    return ReportArrivals(start, end, series)
 
 
 def refused_checkins(event: Event) -> list[RefusalLine]:

@@ -11,8 +11,8 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.attendance.blueprint import bp, site_scope
-from app.attendance.charts import arrivals_svg
-from app.attendance.reports import attendance_report
+from app.attendance.charts import arrivals_svg, bars_svg
+from app.attendance.reports import attendance_report, methods_note, report_arrivals
 from app.attendance.services import (
     AttendanceSummary,
     JoinState,
@@ -134,9 +134,32 @@ def dashboard_data(slug: str):
 def report(slug: str):
     """Registered versus attended by site, mode, kind of organisation and gender."""
     event = event_or_404(slug)
+    report = attendance_report(event)
+    sections = [
+        (title, lines, bars_svg(lines, _("%(table)s: registered and attended", table=title)))
+        for title, lines in report.tables()
+    ]
+    arrivals = report_arrivals(event, report)
+    arrival_charts = [
+        (
+            series.line,
+            arrivals_svg(
+                series.points,
+                arrivals.start,
+                arrivals.end,
+                series.line.registered,
+                event.zone,
+                _("Arrivals over time at %(site)s", site=series.line.label),
+            ),
+        )
+        for series in arrivals.series
+    ]
     return render_template(
         "attendance/report.html",
         event=event,
-        report=attendance_report(event),
+        report=report,
+        sections=sections,
+        arrival_charts=arrival_charts,
+        methods=methods_note(),
         printable=request.args.get("print") == "1",
     )

@@ -49,11 +49,32 @@ class SiteAttendance:
     checked_in: int
     #: Confirmed for this site and not yet admitted anywhere.
     not_arrived: int
+    #: Admitted here, though registered for another site or online (part of checked_in).
+    from_other_sites: int
+
+    @property
+    def arrived(self) -> int:
+        """The site's own people who arrived: with not_arrived it adds up to confirmed.
+
+        Someone let in at another site on purpose counts here, where they are
+        expected, and there among those from other sites.
+        """
+        return self.confirmed - self.not_arrived
+
+    @property
+    def rate_text(self) -> str:
+        return _rate_text(self.arrived, self.confirmed)
 
     def to_dict(self) -> dict:
         data = asdict(self)
         del data["site_id"]
         return data
+
+
+def _rate_text(part: int, whole: int) -> str:
+    """A whole percentage, rounded down so that 100% means everyone."""
+    # static/js/dashboard.js writes the rate the same way when it refreshes the page.
+    return "–" if not whole else f"{100 * part // whole}%"
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,15 @@ class AttendanceTotals:
     online_attended_by_report: int
     #: Distinct people who attended, at a site or online.
     attended: int
+
+    @property
+    def arrived(self) -> int:
+        """The sites' own people who arrived, wherever they were let in."""
+        return self.confirmed - self.not_arrived
+
+    @property
+    def rate_text(self) -> str:
+        return _rate_text(self.arrived, self.confirmed)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -142,15 +172,17 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
         .group_by(Registration.site_id, Registration.mode, Registration.status)
     ).all()
 
+    visitor = Registration.site_id.is_distinct_from(CheckIn.site_id)
     checkin_counts = db.session.execute(
         sa.select(
             CheckIn.site_id,
             CheckIn.method,
             sa.func.count(sa.distinct(CheckIn.registration_id)),
+            sa.func.count(sa.distinct(sa.case((visitor, CheckIn.registration_id)))),
         )
+        .join(Registration, Registration.id == CheckIn.registration_id)
         .where(
             CheckIn.event_id == event.id,
-            CheckIn.registration_id.is_not(None),
             live_admission(),
         )
         .where(CheckIn.site_id.in_(site_ids) if restricted else sa.true())
@@ -180,12 +212,14 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
             counts["waitlisted"] += number
 
     checked_in: dict[int, int] = {}
+    from_other_sites: dict[int, int] = {}
     online_counts = {CheckInMethod.ONLINE_JOIN: 0, CheckInMethod.ONLINE_REPORT: 0}
-    for site_id, method, number in checkin_counts:
+    for site_id, method, number, visitors in checkin_counts:
         if site_id is None:
             online_counts[method] = online_counts.get(method, 0) + number
         else:
             checked_in[site_id] = checked_in.get(site_id, 0) + number
+            from_other_sites[site_id] = from_other_sites.get(site_id, 0) + visitors
 
     sites = []
     for site_id, slug, name, capacity in site_rows:
@@ -200,6 +234,7 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
                 waitlisted=counts["waitlisted"],
                 checked_in=checked_in.get(site_id, 0),
                 not_arrived=counts["confirmed"] - counts["arrived"],
+                from_other_sites=from_other_sites.get(site_id, 0),
             )
         )
 

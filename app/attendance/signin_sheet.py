@@ -13,7 +13,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from app.attendance.lists import SigninRow, SigninSection
-from app.fonts import register_fonts
+from app.fonts import fit_text, register_fonts
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 MARGIN = 36
@@ -26,20 +26,11 @@ ROWS_PER_PAGE = int((PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - COLUMN_HEADER_HE
 WIDTHS = (26, 150, 170, 48, PAGE_WIDTH - 2 * MARGIN - 26 - 150 - 170 - 48)
 
 
-def _fit(text: str, font: str, size: float, width: float) -> str:
-    """Cut text to one line of the given width, with an ellipsis when it was cut."""
-    if stringWidth(text, font, size) <= width:
-        return text
-    while text and stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
 def _two_lines(text: str, font: str, size: float, width: float) -> list[str]:
     lines = simpleSplit(text, font, size, width)
     if len(lines) <= 2:
         return lines
-    return [lines[0], _fit(" ".join(lines[1:]), font, size, width)]
+    return [lines[0], fit_text(" ".join(lines[1:]), font, size, width)]
 
 
 def section_pages(section: SigninSection) -> int:
@@ -95,11 +86,11 @@ def _page_header(canvas, regular, bold, title, site_name, date_text, page, pages
     canvas.setFont(bold, 12)
     page_text = _("Page %(page)d of %(pages)d", page=page, pages=pages)
     page_width = stringWidth(page_text, regular, 9)
-    canvas.drawString(MARGIN, top - 12, _fit(title, bold, 12, width - page_width - 12))
+    canvas.drawString(MARGIN, top - 12, fit_text(title, bold, 12, width - page_width - 12))
     canvas.setFont(regular, 9)
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 12, page_text)
     canvas.setFont(bold, 11)
-    canvas.drawString(MARGIN, top - 30, _fit(site_name, bold, 11, width * 0.6))
+    canvas.drawString(MARGIN, top - 30, fit_text(site_name, bold, 11, width * 0.6))
     canvas.setFont(regular, 10)
     canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 30, date_text)
     canvas.setFont(regular, 8)
@@ -120,7 +111,7 @@ def _page_header(canvas, regular, bold, title, site_name, date_text, page, pages
     canvas.setFont(bold, 8.5)
     x = MARGIN
     for text, column_width in zip(titles, WIDTHS, strict=True):
-        canvas.drawString(x + 3, y - 12.5, _fit(text, bold, 8.5, column_width - 6))
+        canvas.drawString(x + 3, y - 12.5, fit_text(text, bold, 8.5, column_width - 6))
         x += column_width
 
 
@@ -144,10 +135,12 @@ def _signin_row(canvas, regular, top, number, entry, zone):
             baseline -= 10
         x += WIDTHS[1]
         canvas.setFont(regular, 8.5)
-        canvas.drawString(x + 3, top - 11, _fit(entry.organization, regular, 8.5, WIDTHS[2] - 6))
+        canvas.drawString(
+            x + 3, top - 11, fit_text(entry.organization, regular, 8.5, WIDTHS[2] - 6)
+        )
         canvas.setFont(regular, 7.5)
         canvas.setFillGray(0.35)
-        canvas.drawString(x + 3, top - 21, _fit(entry.position, regular, 7.5, WIDTHS[2] - 6))
+        canvas.drawString(x + 3, top - 21, fit_text(entry.position, regular, 7.5, WIDTHS[2] - 6))
         canvas.setFillGray(0)
         x += WIDTHS[2]
         if entry.arrived_at is not None:

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth.forms import LoginForm
 from app.extensions import db, limiter
 from app.models import StaffUser
+from app.urls import safe_redirect_target
 
 bp = Blueprint("auth", __name__, url_prefix="/manage")
 
@@ -31,11 +32,8 @@ def login():
             flash(_("Wrong email or password."), "error")
         else:
             login_user(user)
-            target = request.args.get("next", "")
-            # Only follow local paths, never another host.
-            if not target.startswith("/") or target.startswith("//"):
-                target = url_for("events_manage.index")
-            return redirect(target)
+            home = url_for("events_manage.index")
+            return redirect(safe_redirect_target(request.args.get("next"), home))
     return render_template("auth/login.html", form=form)
 
 

@@ -93,6 +93,10 @@ class SiteRoster:
     def arrived_here(self, entry: RosterEntry) -> bool:
         return entry.arrival is not None and entry.arrival.site_id == self.site.id
 
+    def is_from_other_site(self, entry: RosterEntry) -> bool:
+        """Admitted here, though registered for another site or online."""
+        return self.arrived_here(entry) and entry.registration.site_id != self.site.id
+
     @property
     def expected(self) -> int:
         """Confirmed for this site."""
@@ -102,6 +106,20 @@ class SiteRoster:
     def arrived(self) -> int:
         """Admitted here, whoever they registered for (walk-ins and forced admissions too)."""
         return sum(1 for entry in self.entries if self.arrived_here(entry))
+
+    @property
+    def expected_arrived(self) -> int:
+        """Expected here and admitted, here or (let in on purpose) at another site.
+
+        With ``not_arrived`` it adds up to ``expected``; people from other sites
+        are counted apart, in ``from_other_sites``.
+        """
+        return sum(1 for e in self.entries if self.is_expected(e) and e.arrival is not None)
+
+    @property
+    def from_other_sites(self) -> int:
+        """Admitted here, though registered for another site or online."""
+        return sum(1 for entry in self.entries if self.is_from_other_site(entry))
 
     @property
     def not_arrived(self) -> list[RosterEntry]:

@@ -74,6 +74,7 @@ def site_page(slug: str, site_slug: str):
         "arrived_elsewhere": _("Arrived %(time)s at %(site)s"),
         "not_yet": _("Not yet arrived"),
         "no_results": _("Nobody found."),
+        "nobody_here": _("Nobody here yet."),
         "error": _("Something went wrong. Please try again."),
         "offline_waiting": _("Offline: %(count)s waiting to be sent"),
         "camera_start": _("Start camera"),

@@ -198,13 +198,23 @@ def _checkin_by_client_id(client_id: str) -> CheckIn | None:
     )
 
 
-def replayed_outcome(event: Event, client_id: str) -> CheckinOutcome | None:
-    """The first outcome recorded under this client_id, if any."""
+def replayed_outcome(event: Event, client_id: str, user: StaffUser) -> CheckinOutcome | None:
+    """The first outcome recorded under this client_id, if any.
+
+    Only for a check-in at this event and at a site ``user`` may act at; any
+    other is refused as taken, without a word about whose it is.
+    """
     first = _checkin_by_client_id(client_id)
     if first is None:
         return None
-    if first.event_id != event.id or first.site_id is None:
-        raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))
+    if (
+        first.event_id != event.id
+        or first.site_id is None
+        or not can_access_site(user, first.site_id)
+    ):
+        raise Refusal(
+            Reason.TAKEN, _("This client_id was already used for something else."), "client_id"
+        )
     previous = None
     if first.reason == RefusalReason.ALREADY_CHECKED_IN and first.registration_id is not None:
         _registration, previous = _registration_with_arrival(first.registration.badge_code)
@@ -297,7 +307,7 @@ def admit_checkin(
             set_committed_value(checkin, "staff_user", user)
             set_committed_value(checkin, "registration", known)
             return CheckinOutcome(checkin, known, previous=arrival)
-        replayed = replayed_outcome(event, client_id)
+        replayed = replayed_outcome(event, client_id, user)
         if replayed is not None:
             return replayed
     raise RuntimeError("check-in kept conflicting; the unique indexes disagree with the reads")

@@ -46,7 +46,7 @@ def register_walk_in(
     if not can_access_site(user, site.id):
         raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     # A walk-in re-sent from an offline queue: answer as the first time.
-    replayed = replayed_outcome(event, client_id)
+    replayed = replayed_outcome(event, client_id, user)
     if replayed is not None:
         if replayed.registration is None or replayed.checkin.method != CheckInMethod.WALK_IN:
             raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))

@@ -1,18 +1,17 @@
 """Forms for an event and its agenda, on the organiser's pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, TextAreaField, URLField
+from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from app import labels
 from app.events.services import AgendaInput, EventInput
-from app.forms import local_time_field, options, slug_field
+from app.forms import Form, local_time_field, options, slug_field
 from app.models import EventFormat, EventStatus
 from app.timezones import is_valid_timezone
 
 
-class EventForm(FlaskForm):
+class EventForm(Form):
     slug = slug_field()
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20000)])
@@ -74,9 +73,11 @@ class EventForm(FlaskForm):
 class EditEventForm(EventForm):
     # The slug is in every link already shared, so it is fixed once the event exists.
     slug = None
+    #: Offered only when the event has an agenda.
+    move_agenda = BooleanField(_l("Move the agenda with the event"))
 
 
-class AgendaItemForm(FlaskForm):
+class AgendaItemForm(Form):
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=300)])
     speakers = TextAreaField(
         _l("Speakers, one per line"), validators=[Optional(), Length(max=5000)]

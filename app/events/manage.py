@@ -64,7 +64,9 @@ def edit_event(slug: str):
             form[name].data = utc_to_local(getattr(event, name), event.zone)
     if form.validate_on_submit() and (
         saved := save(
-            lambda: services.update_event(event, form.to_input()),
+            lambda: services.update_event(
+                event, form.to_input(), move_agenda=form.move_agenda.data
+            ),
             form=form,
             success=lambda notified: (
                 _("The event is saved, and participants are sent the change.")

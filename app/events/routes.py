@@ -1,6 +1,6 @@
 """Public pages: the list of upcoming events and each event's page."""
 
-from flask import Blueprint, render_template
+from flask import Blueprint, redirect, render_template, url_for
 
 from app.events.services import upcoming_events
 from app.registrations.services import seats_left
@@ -25,3 +25,9 @@ def show(slug: str):
         seats=seats_left(event),
         registration_state=event.registration_state(),
     )
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; send them to the SVG icon."""
+    return redirect(url_for("static", filename="favicon.svg"))

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from app.extensions import db
 from app.models import (
@@ -30,7 +31,7 @@ from app.models import (
 from app.refusals import Reason, Refusal
 from app.signals import event_changed
 from app.slugs import add_with_new_slug
-from app.timezones import is_valid_timezone, keep_if_same_minute, local_to_utc
+from app.timezones import is_valid_timezone, keep_if_same_minute, local_to_utc, utc_to_local
 
 #: Changing these means every calendar must follow.
 CALENDAR_FIELDS = ("starts_at", "ends_at", "timezone", "meeting_url", "title", "format")
@@ -144,15 +145,82 @@ def create_event(slug: str, data: EventInput) -> Event:
     return event
 
 
-def update_event(event: Event, data: EventInput) -> bool:
+def update_event(event: Event, data: EventInput, *, move_agenda: bool = False) -> bool:
     """Change an event; a new time, place or a cancellation sends updated invites.
 
-    Returns True when participants were notified.
+    With ``move_agenda`` every agenda item moves as far as the start, within the
+    same change, so participants hear of it once. New times that would leave
+    agenda items outside the event are refused. Returns True when participants
+    were notified.
     """
     fields = event_fields(data)
     for field in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at"):
         fields[field] = keep_if_same_minute(getattr(event, field), fields[field])
+    for item, (starts, ends) in _agenda_times_after(event, fields, move_agenda).items():
+        item.starts_at, item.ends_at = starts, ends
     return apply_event_changes(event, fields)
+
+
+def _agenda_times_after(
+    event: Event, fields: dict, move_agenda: bool
+) -> dict[AgendaItem, tuple[datetime, datetime]]:
+    """Each agenda item's times once the event has the new ``fields``, moved along if asked.
+
+    A moved item keeps its wall-clock distance from the start in the event's
+    zone, so a talk at 14:00 is still at 14:00 after a daylight-saving change.
+    Refuses when items that fit the event now would fall outside it.
+    """
+    old_zone, new_zone = event.zone, ZoneInfo(fields["timezone"])
+    shift = utc_to_local(fields["starts_at"], new_zone) - utc_to_local(event.starts_at, old_zone)
+    moving = move_agenda and (bool(shift) or event.timezone != fields["timezone"])
+    times: dict[AgendaItem, tuple[datetime, datetime]] = {}
+    for item in event.agenda_items:
+        if not moving:
+            times[item] = (item.starts_at, item.ends_at)
+            continue
+        try:
+            times[item] = (
+                local_to_utc(utc_to_local(item.starts_at, old_zone) + shift, new_zone),
+                local_to_utc(utc_to_local(item.ends_at, old_zone) + shift, new_zone),
+            )
+        except ValueError:
+            raise Refusal(
+                Reason.CONFLICT,
+                _(
+                    "Moved with the event, “%(title)s” would be at a time that does not exist "
+                    "in %(zone)s (the clocks jump). Change it on the agenda page first.",
+                    title=item.title,
+                    zone=fields["timezone"],
+                ),
+                "starts_at",
+            ) from None
+
+    pushed_out = [
+        item
+        for item, moved in times.items()
+        if _fits((item.starts_at, item.ends_at), event.starts_at, event.ends_at)
+        and not _fits(moved, fields["starts_at"], fields["ends_at"])
+    ]
+    if not pushed_out:
+        return times
+    if fields["starts_at"] != event.starts_at and not move_agenda:
+        message = ngettext(
+            "%(num)d agenda item would fall outside the event's new times. Tick “Move the "
+            "agenda with the event” to move it along, or change it on the agenda page first.",
+            "%(num)d agenda items would fall outside the event's new times. Tick “Move the "
+            "agenda with the event” to move them along, or change them on the agenda page "
+            "first.",
+            len(pushed_out),
+        )
+        raise Refusal(Reason.CONFLICT, message, "starts_at")
+    message = ngettext(
+        "%(num)d agenda item would fall outside the event's new times. "
+        "Change it on the agenda page first.",
+        "%(num)d agenda items would fall outside the event's new times. "
+        "Change them on the agenda page first.",
+        len(pushed_out),
+    )
+    raise Refusal(Reason.CONFLICT, message, "ends_at")
 
 
 def apply_event_changes(event: Event, changes: dict) -> bool:
@@ -190,16 +258,43 @@ class AgendaInput:
     speakers: str = ""
 
 
+def _to_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _within(moment: datetime, starts: datetime, ends: datetime) -> bool:
+    """Whether a moment lies from ``starts`` to ``ends``, to the minute a form shows."""
+    return _to_minute(starts) <= _to_minute(moment) <= _to_minute(ends)
+
+
+def _fits(item_times: tuple[datetime, datetime], starts: datetime, ends: datetime) -> bool:
+    """Whether an agenda item's start and end both lie within an event's times."""
+    return all(_within(moment, starts, ends) for moment in item_times)
+
+
 def _agenda_fields(event: Event, data: AgendaInput) -> dict:
     moments, errors = _local_moments(
         event.zone, event.timezone, {"starts_at": data.starts_local, "ends_at": data.ends_local}
     )
     if len(moments) == 2 and moments["ends_at"] <= moments["starts_at"]:
         errors["ends_at"] = _("The end must be after the start.")
+    outside = _(
+        "Agenda items must be within the event: from %(start)s to %(end)s.",
+        start=_local_text(event.starts_at, event.zone),
+        end=_local_text(event.ends_at, event.zone),
+    )
+    for field, moment in moments.items():
+        if field not in errors and not _within(moment, event.starts_at, event.ends_at):
+            errors[field] = outside
     if errors:
         raise Refusal.of_fields(errors)
     speakers = "\n".join(line.strip() for line in data.speakers.splitlines() if line.strip())
     return {"title": data.title.strip(), "speakers": speakers, **moments}
+
+
+def _local_text(moment: datetime, zone: ZoneInfo) -> str:
+    """A moment as the organiser's forms show it, e.g. 2031-03-10 10:00."""
+    return utc_to_local(moment, zone).strftime("%Y-%m-%d %H:%M")
 
 
 def _agenda_changed(event: Event) -> None:

@@ -1,7 +1,6 @@
 """The form an organiser writes a message to a group of participants in."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     SelectField,
@@ -14,7 +13,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import labels
-from app.forms import local_time_field, options
+from app.forms import Form, local_time_field, options
 from app.messages.audience import ATTENDANCE, Attendance, Audience
 from app.messages.campaigns import (
     BODY_MAX_LENGTH,
@@ -39,7 +38,7 @@ def _checkboxes(label, choices=(), default=None) -> SelectMultipleField:
     )
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(Form):
     """Filters, the subject and body in each language, and when it goes out.
 
     The subjects and bodies are ``subject_<language>`` and ``body_<language>``

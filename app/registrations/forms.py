@@ -1,13 +1,12 @@
 """The registration forms: the participant's own, and the staff's list filters and corrections."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app import labels
-from app.forms import ONLINE, ParticipantFields, gender_field, mode_and_site, options
+from app.forms import ONLINE, Form, ParticipantFields, gender_field, mode_and_site, options
 from app.models import Event, Mode, RegistrationStatus
 from app.registrations.services import RegistrationDetails, RegistrationInput
 
@@ -26,7 +25,7 @@ def participation_choices(event: Event, seats: dict[int, int]) -> list[SelectCho
     return choices
 
 
-class ParticipationForm(FlaskForm):
+class ParticipationForm(Form):
     participation = RadioField(
         _l("How will you take part?"),
         validators=[InputRequired(message=_l("Choose how you will take part."))],
@@ -58,7 +57,7 @@ class RegistrationForm(ParticipantFields, ParticipationForm):
         )
 
 
-class RegistrationFilterForm(FlaskForm):
+class RegistrationFilterForm(Form):
     """The filters above the staff's registrations table, sent by GET."""
 
     class Meta:
@@ -86,7 +85,7 @@ class RegistrationFilterForm(FlaskForm):
         return RegistrationStatus(self.status.data) if self.status.data else None
 
 
-class RegistrationEditForm(ParticipantFields, FlaskForm):
+class RegistrationEditForm(ParticipantFields, Form):
     """A staff member's correction of a registration, its site or mode included."""
 
     participation = SelectField(_l("Takes part"), validators=[InputRequired()])

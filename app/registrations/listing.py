@@ -13,6 +13,8 @@ from app.models import Event, Mode, Registration, RegistrationStatus
 from app.text import fold_for_search
 
 REGISTRATIONS_PER_PAGE = 50
+#: Pages past the last are empty; far past it, the offset would overflow the database's integers.
+MAX_PAGE = 100_000
 
 
 @dataclass
@@ -47,7 +49,7 @@ def registrations_page(event: Event, filters: RegistrationFilters, page: int) ->
     """One page of registrations, in two queries however many there are."""
     return db.paginate(
         registrations_query(event, filters),
-        page=max(page, 1),
+        page=min(max(page, 1), MAX_PAGE),
         per_page=REGISTRATIONS_PER_PAGE,
         error_out=False,
     )

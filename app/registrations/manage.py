@@ -13,9 +13,14 @@ from app.forms import ONLINE, mode_and_site, options
 from app.messages.personal import message_history
 from app.models import Event, Registration, RegistrationStatus
 from app.registrations.forms import RegistrationEditForm, RegistrationFilterForm
-from app.registrations.listing import RegistrationFilters, registrations_page, status_counts
+from app.registrations.listing import (
+    MAX_PAGE,
+    RegistrationFilters,
+    registrations_page,
+    status_counts,
+)
 from app.registrations.services import cancel_registration, update_registration, waitlist_note
-from app.web import event_or_404, on_get, save
+from app.web import event_or_404, int_arg, on_get, save
 
 bp = Blueprint("registrations_manage", __name__, url_prefix="/manage")
 
@@ -49,7 +54,7 @@ def registrations(slug: str):
     form.site.choices = options(
         [("", _("All")), *((es.site.slug, es.site.name) for es in event.event_sites)]
     )
-    page = request.args.get("page", 1, type=int)
+    page = int_arg("page", 1, minimum=1, maximum=MAX_PAGE)
     return render_template(
         "registrations/staff_list.html",
         event=event,

@@ -5,6 +5,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -13,11 +14,13 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_limiter import RequestLimit
 from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from app.extensions import db, limiter
 from app.forms import ONLINE, mode_and_site
-from app.models import RegistrationState, RegistrationStatus
+from app.models import Event, RegistrationState, RegistrationStatus
 from app.refusals import Refusal
 from app.registrations.forms import ParticipationForm, RegistrationForm, participation_choices
 from app.registrations.services import (
@@ -35,17 +38,54 @@ def _register_limit() -> str:
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def _attempt_limit() -> str:
+    return current_app.config["REGISTER_ATTEMPT_RATE_LIMIT"]
+
+
+def _form_accepted(response: Response) -> bool:
+    """Whether the form was taken: a registration made, or a personal link sent again.
+
+    Both end in a redirect; a form shown again with its mistakes does not count,
+    so a group typing at one shared address is not locked out by its typos.
+    """
+    return response.status_code == 302
+
+
+def _registration_form(event: Event) -> tuple[RegistrationForm, dict[int, int]]:
+    """The registration form for an event, with the seats left at each site."""
+    seats = seats_left(event)
+    form = RegistrationForm()
+    form.participation.choices = participation_choices(event, seats)
+    return form, seats
+
+
+def _form_kept_when_limited(_limit: RequestLimit) -> Response:
+    """Refuse with the form as it was typed, rather than an error page that loses it."""
+    event = public_event_or_404(request.view_args["slug"])
+    form, seats = _registration_form(event)
+    page = render_template(
+        "registrations/register.html", event=event, form=form, seats=seats, rate_limited=True
+    )
+    return make_response(page, 429)
+
+
 @bp.route("/events/<slug>/register", methods=["GET", "POST"])
-@limiter.limit(_register_limit, methods=["POST"])
+@limiter.limit(
+    _register_limit,
+    methods=["POST"],
+    deduct_when=_form_accepted,
+    on_breach=_form_kept_when_limited,
+)
+@limiter.limit(
+    _attempt_limit, methods=["POST"], scope="attempts", on_breach=_form_kept_when_limited
+)
 def register(slug: str):
     """The registration form."""
     event = public_event_or_404(slug)
     state = event.registration_state()
     if state != RegistrationState.OPEN:
         return render_template("registrations/closed.html", event=event, registration_state=state)
-    seats = seats_left(event)
-    form = RegistrationForm()
-    form.participation.choices = participation_choices(event, seats)
+    form, seats = _registration_form(event)
     if request.method == "GET":
         form.language.data = str(get_locale())
     if form.validate_on_submit():

@@ -1,15 +1,14 @@
 """Forms for sites and for the sites taking part in an event."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from app.forms import slug_field
+from app.forms import Form, slug_field
 from app.sites.services import SiteInput
 
 
-class SiteForm(FlaskForm):
+class SiteForm(Form):
     slug = slug_field()
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     region = StringField(_l("Region"), validators=[Optional(), Length(max=200)])
@@ -40,12 +39,12 @@ def capacity_field() -> IntegerField:
     )
 
 
-class AddEventSiteForm(FlaskForm):
+class AddEventSiteForm(Form):
     site = SelectField(
         _l("Site"), coerce=int, validators=[InputRequired(message=_l("Choose a site."))]
     )
     capacity = capacity_field()
 
 
-class CapacityForm(FlaskForm):
+class CapacityForm(Form):
     capacity = capacity_field()

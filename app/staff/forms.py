@@ -1,7 +1,6 @@
 """Forms for staff accounts, on the admin's pages."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -14,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from app import labels
-from app.forms import EMAIL_VALIDATORS, options
+from app.forms import EMAIL_VALIDATORS, Form, options
 from app.models import Role
 from app.staff.services import StaffInput
 
@@ -26,7 +25,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     role = SelectField(
         _l("Role"), choices=options((r.value, label) for r, label in labels.ROLE.items())
@@ -68,5 +67,5 @@ class NewStaffForm(StaffForm):
     password, password_again = password_fields()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     password, password_again = password_fields()

@@ -29,16 +29,27 @@
     }
   }
 
+  // As SiteAttendance.arrived and rate_text (app/attendance/services.py) work them out.
+  function arrived(counts) { return counts.confirmed - counts.not_arrived; }
+
+  function rateText(counts) {
+    return counts.confirmed ? Math.floor(100 * arrived(counts) / counts.confirmed) + "%" : "\u2013";
+  }
+
+  function setFields(scope, counts) {
+    Object.keys(counts).forEach(function (field) { setField(scope, field, counts[field]); });
+    setField(scope, "arrived", arrived(counts));
+    setField(scope, "rate", rateText(counts));
+  }
+
   function apply(data) {
     var summary = data.summary;
     summary.sites.forEach(function (site) {
-      Object.keys(site).forEach(function (field) { setField(site.slug, field, site[field]); });
+      setFields(site.slug, site);
       var count = document.querySelector('[data-chart-count="' + site.slug + '"]');
-      if (count) count.textContent = site.checked_in;
+      if (count) count.textContent = arrived(site);
     });
-    Object.keys(summary.totals).forEach(function (field) {
-      setField("_totals", field, summary.totals[field]);
-    });
+    setFields("_totals", summary.totals);
     if (summary.online) {
       Object.keys(summary.online).forEach(function (field) {
         setField("_online", field, summary.online[field]);

@@ -91,15 +91,22 @@ def phone_context(browser):
     context.close()
 
 
-@pytest.fixture
-def phone(phone_context):
-    """A page in ``phone_context`` (also ``page.context``); fails the test on any script error."""
-    page = phone_context.new_page()
+@contextmanager
+def watched_page(context) -> Iterator:
+    """A new page in ``context``, which is closed after; any script error fails the test."""
+    page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
-    phone_context.close()
+    context.close()
     assert errors == [], f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def phone(phone_context):
+    """A page in ``phone_context`` (also ``page.context``); fails the test on any script error."""
+    with watched_page(phone_context) as page:
+        yield page
 
 
 def sign_in(page, base_url: str, email: str) -> None:

@@ -60,9 +60,8 @@ CODES = [
 
 
 @pytest.fixture
-def demo(app, runner, monkeypatch, tmp_path):
-    """The demo seminar, seeded as `flask seed-demo` does; its logins file goes to tmp_path."""
-    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+def demo(app, runner):
+    """The demo seminar, seeded as `flask seed-demo` does."""
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     people = db.session.scalars(sa.select(Registration)).all()

@@ -3,13 +3,17 @@
  * CSRF token, and the random ids this device gives its check-ins.
  */
 
-/** A request(method, url, body) function that answers { status, data }. */
+/**
+ * A request(method, url, body, { signal }) function that answers { status, data };
+ * an AbortController's `signal` cancels it.
+ */
 export function apiClient(csrfToken) {
-  return function request(method, url, body) {
+  return function request(method, url, body, { signal } = {}) {
     const options = {
       method,
       credentials: "same-origin",
       headers: { "Accept": "application/json", "X-CSRFToken": csrfToken },
+      signal,
     };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";

@@ -3,13 +3,16 @@
  * the site's list, all through the JSON API. This module wires the parts
  * together; calls made without a connection wait in the offline queue
  * (queue.js), and search falls back to the list kept offline (roster.js).
+ * Whatever the server answers about a person's arrival goes through
+ * recordArrival(), which redraws them wherever they are shown.
  */
 import { apiClient, newClientId } from "./api.js";
 import { keepOfflineCopy } from "./offline-copy.js";
 import { createQueue } from "./queue.js";
-import { createRoster } from "./roster.js";
+import { arrivalOf, createRoster } from "./roster.js";
 import { setUpCamera } from "./scanner.js";
 import { load, save } from "./storage.js";
+import { normalizeCode } from "./text.js";
 import { $, createView } from "./ui.js";
 
 function deviceName() {
@@ -37,26 +40,31 @@ function start(root) {
     text: T,
     onUndo: undo,
     onAdmitHere: (forced) => checkIn(forced.code, { force: true, method: forced.method }),
+    onCheckIn: checkInListed,
   });
   const roster = createRoster({
     key: prefix + "roster",
     site: cfg.site,
     url: cfg.rosterUrl,
     request,
-    onChange: (data) => view.renderRoster(data, pendingOnly.checked),
+    onChange: renderRoster,
   });
   const queue = createQueue({
     key: prefix + "queue",
     request,
     onChange: view.showOffline,
-    onDrained: roster.refresh,
+    onDrained: catchUp,
   });
+
+  function renderRoster() {
+    if (roster.data) view.renderRoster(roster.data.registrations, roster.counts, pendingOnly.checked);
+  }
 
   // --- checking in -------------------------------------------------------------
 
   let busy = false;
 
-  /** Shows the answer to a check-in, or that it waits offline, and counts an admission. */
+  /** Shows the answer to a check-in, or that it waits offline, and records an arrival. */
   function showCheckIn(answer, body, successTitle) {
     if (answer.queued) {
       const person = body.code ? roster.find(body.code) : { name: body.name };
@@ -65,7 +73,12 @@ function start(root) {
     }
     const data = answer.data || {};
     view.showAnswer(data, body, successTitle);
-    if (data.status === "ok" && data.checkin) roster.markArrived(body.code, data.checkin);
+    if (data.status === "ok" && data.checkin) {
+      recordArrival(body.code, data.checkin);
+    } else if (data.reason === "already_checked_in" && data.previous) {
+      // Already in: the answer says where, which this page may not have known.
+      recordArrival(body.code, data.previous);
+    }
   }
 
   async function checkIn(code, options) {
@@ -89,13 +102,13 @@ function start(root) {
     }
   }
 
-  async function undo(clientId) {
+  async function undo({ clientId, code }) {
     const answer = await queue.send("DELETE", cfg.checkinsUrl + "/" + encodeURIComponent(clientId));
     if (answer.queued) {
       view.show("queued", T.queued, T.undone, T.queued_detail);
     } else if (answer.status === 200) {
       view.show("neutral", T.undone, view.shownName(), "");
-      roster.refresh();
+      recordArrival(code, null);
     } else {
       view.show("bad", (answer.data && answer.data.message) || T.error, "", "");
     }
@@ -114,29 +127,44 @@ function start(root) {
   // --- search as you type ----------------------------------------------------------
 
   let searchTimer = null;
-  let searchSerial = 0;
+  // The search on its way, if any: a newer one cancels it, so only the newest query is shown.
+  let searchController = null;
+  // The people the search list shows, or null when it is empty.
+  let results = null;
 
-  function checkInFound(person) {
-    checkIn(person.code, { method: "search" }).then(() => searchInput.focus());
+  function showResults(people) {
+    results = people;
+    view.showResults(people);
+  }
+
+  function checkInListed(code, fromSearch) {
+    checkIn(code, { method: "search" }).then(() => { if (fromSearch) searchInput.focus(); });
   }
 
   async function runSearch() {
     const query = searchInput.value.trim();
-    const serial = ++searchSerial;
+    if (searchController) searchController.abort();
+    searchController = null;
     if (query.length < 2) {
-      view.clearResults();
+      showResults(null);
       return;
     }
+    const controller = new AbortController();
+    searchController = controller;
     let people;
     try {
-      const answer = await request("GET", cfg.registrationsUrl + "?q=" + encodeURIComponent(query));
+      const answer = await request("GET", cfg.registrationsUrl + "?q=" + encodeURIComponent(query),
+        undefined, { signal: controller.signal });
       if (answer.status !== 200) throw new Error("search failed");
       people = answer.data.results;
     } catch {
+      if (controller.signal.aborted) return;
       people = roster.search(query);  // offline: search the list kept from the last refresh
     }
-    // A later keystroke may have answered first.
-    if (serial === searchSerial) view.showResults(people, checkInFound);
+    // Answered after a newer search started: that one is shown instead.
+    if (controller !== searchController) return;
+    searchController = null;
+    showResults(people);
   }
 
   searchInput.addEventListener("input", () => {
@@ -148,6 +176,31 @@ function start(root) {
     clearTimeout(searchTimer);
     runSearch();
   });
+
+  // --- what is known about each person -----------------------------------------
+
+  /**
+   * The server said where this person's live admission is (`checkin`), or that
+   * they have none (null, after an undo): redraw them on the site's list and
+   * in the search results.
+   */
+  function recordArrival(code, checkin) {
+    code = normalizeCode(code);
+    const listed = roster.setArrival(code, checkin);
+    // Someone from elsewhere let in here now belongs on this site's list.
+    if (!listed && checkin && checkin.site === cfg.site) roster.refresh();
+    const found = (results || []).filter((person) => person.code === code);
+    found.forEach((person) => { person.checkin = arrivalOf(checkin); });
+    if (found.length) view.showResults(results);
+    // A search already on its way was answered from before this change: ask again.
+    if (searchController) runSearch();
+  }
+
+  /** Calls sent from the offline queue changed people's state: read it again. */
+  function catchUp() {
+    roster.refresh();
+    if (results) runSearch();
+  }
 
   // --- walk-ins ----------------------------------------------------------------------
 
@@ -195,7 +248,7 @@ function start(root) {
     if (pendingOnly.checked) url.searchParams.set("pending", "1");
     else url.searchParams.delete("pending");
     window.history.replaceState(null, "", url);
-    view.renderRoster(roster.data, pendingOnly.checked);
+    renderRoster();
   });
   pendingOnly.form.addEventListener("submit", (event) => event.preventDefault());
 

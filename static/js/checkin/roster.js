@@ -1,9 +1,41 @@
 /*
  * The site's list, kept in localStorage from the last refresh so that names,
- * arrivals and search still work without a connection.
+ * arrivals and search still work without a connection. Check-ins and undos
+ * answered by the server change it at once; a refresh that was already on its
+ * way when they did is asked again, so it cannot bring back the older state.
  */
 import { load, save } from "./storage.js";
 import { foldForSearch, normalizeCode } from "./text.js";
+
+/**
+ * The counts the page shows for `site`, as SiteRoster counts them on the server
+ * (app/checkin/roster.py): of those expected here, `arrived` (here, or let in at
+ * another site) and `notArrived` add up to `expected`; people let in here who
+ * registered for another site or online are counted apart, in `fromOtherSites`.
+ */
+export function siteCounts(people, site) {
+  const counts = { expected: 0, arrived: 0, notArrived: 0, fromOtherSites: 0 };
+  for (const person of people) {
+    if (person.expected) {
+      counts.expected += 1;
+      if (person.checkin) counts.arrived += 1;
+      else counts.notArrived += 1;
+    }
+    if (person.checkin && person.checkin.site === site && person.site !== site) {
+      counts.fromOtherSites += 1;
+    }
+  }
+  return counts;
+}
+
+/** The part of a check-in (or of an earlier admission) a person's row shows. */
+export function arrivalOf(checkin) {
+  if (!checkin) return null;
+  return {
+    client_id: checkin.client_id, scanned_at: checkin.scanned_at,
+    site: checkin.site, site_name: checkin.site_name,
+  };
+}
 
 /**
  * The list of `site` kept under `key`, refreshed from `url` through `request`;
@@ -11,6 +43,10 @@ import { foldForSearch, normalizeCode } from "./text.js";
  */
 export function createRoster({ key, site, url, request, onChange }) {
   let data = load(key, null);
+  // Refreshes are numbered, so that only the newest one's answer is used.
+  let refreshes = 0;
+  // Changes made here since the list was loaded: a refresh that saw fewer is out of date.
+  let changes = 0;
 
   /** The person with this badge code, or null. */
   function find(code) {
@@ -30,35 +66,48 @@ export function createRoster({ key, site, url, request, onChange }) {
     }).slice(0, 20);
   }
 
-  /** Counts an admission the server just answered, until the next refresh. */
-  function markArrived(code, checkin) {
+  /**
+   * Records what the server answered about this person: `checkin` is their live
+   * admission, or null once it was undone. Answers false when the person is not
+   * on the list.
+   */
+  function setArrival(code, checkin) {
     const person = code && find(code);
-    if (!person || person.checkin) return;
-    person.checkin = {
-      client_id: checkin.client_id, scanned_at: checkin.scanned_at,
-      site: checkin.site, site_name: checkin.site_name,
-    };
-    person.arrived_here = checkin.site === site;
-    if (person.arrived_here) data.counts.arrived += 1;
-    if (person.expected) data.counts.not_arrived -= 1;
+    if (!person) return false;
+    person.checkin = arrivalOf(checkin);
+    person.arrived_here = Boolean(checkin && checkin.site === site);
+    changes += 1;
+    save(key, data);
     onChange(data);
+    return true;
   }
 
   async function refresh() {
+    const number = ++refreshes;
+    const changesBefore = changes;
+    let answer;
     try {
-      const answer = await request("GET", url);
-      if (answer.status !== 200) return;
-      data = answer.data;
-      save(key, data);
-      onChange(data);
-    } catch { /* offline: keep the list we have */ }
+      answer = await request("GET", url);
+    } catch {
+      return;  // offline: keep the list we have
+    }
+    if (answer.status !== 200 || number !== refreshes) return;
+    // A check-in answered meanwhile may be missing from this list: ask again.
+    if (changes !== changesBefore) {
+      refresh();
+      return;
+    }
+    data = answer.data;
+    save(key, data);
+    onChange(data);
   }
 
   return {
     get data() { return data; },
+    get counts() { return siteCounts(data ? data.registrations : [], site); },
     find,
     search,
-    markArrived,
+    setArrival,
     refresh,
   };
 }

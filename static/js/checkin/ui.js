@@ -2,9 +2,10 @@
  * What the check-in page shows: the answer to the last check-in (with its undo
  * and "admit here" buttons), people in the search results and on the site's
  * list, the counts, and how many calls wait offline. Times are shown in the
- * event's time zone.
+ * event's time zone. A person's row is drawn in one place, personRow(), from
+ * what is known about them; templates/checkin/_person.html draws the same.
  */
-import { fmt } from "./text.js";
+import { fmt, normalizeCode } from "./text.js";
 
 export function $(id) { return document.getElementById(id); }
 
@@ -14,23 +15,33 @@ function joinParts(parts) {
 
 function badge(kind, text) {
   const span = document.createElement("span");
-  span.className = "badge " + kind;
+  span.className = kind ? "badge " + kind : "badge";
   span.textContent = text;
   return span;
 }
 
+function emptyRow(text) {
+  const item = document.createElement("li");
+  item.className = "muted empty";
+  item.textContent = text;
+  return item;
+}
+
 /**
  * The page's view. `site`, `timezone` and `language` come from the page's
- * data attributes, `text` is its translated messages; `onUndo(clientId)` and
- * `onAdmitHere({ code, method })` run when those buttons are pressed.
+ * data attributes, `text` is its translated messages; `onUndo({ clientId, code })`,
+ * `onAdmitHere({ code, method })` and `onCheckIn(code, fromSearch)` run when
+ * those buttons are pressed.
  */
-export function createView({ site, timezone, language, text: T, onUndo, onAdmitHere }) {
+export function createView({
+  site, timezone, language, text: T, onUndo, onAdmitHere, onCheckIn,
+}) {
   const panel = $("result");
   const undoButton = $("undo");
   const admitHereButton = $("admit-here");
   const searchResults = $("search-results");
   const rosterList = $("roster");
-  let undoClientId = null;
+  let undoRequest = null;
   let forceRequest = null;
 
   function formatTime(iso) {
@@ -60,15 +71,15 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
     panel.hidden = false;
     undoButton.hidden = true;
     admitHereButton.hidden = true;
-    undoClientId = null;
+    undoRequest = null;
     forceRequest = null;
     if (navigator.vibrate) {
       try { navigator.vibrate(kind === "ok" ? 60 : [60, 60, 60]); } catch { /* ignore */ }
     }
   }
 
-  function offerUndo(clientId) {
-    undoClientId = clientId;
+  function offerUndo(clientId, code) {
+    undoRequest = { clientId, code: normalizeCode(code) };
     undoButton.hidden = false;
   }
 
@@ -80,7 +91,7 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
       let detail = joinParts([registration.organization, checkin.site_name]);
       if (checkin.forced) detail = joinParts([detail, T.forced]);
       show("ok", successTitle || T.admitted, registration.name, detail);
-      offerUndo(checkin.client_id);
+      offerUndo(checkin.client_id, body.code);
       return;
     }
     switch (data.reason) {
@@ -92,7 +103,7 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
           staff: previous.staff || "",
         }));
         // The earlier admission may be the mistake: let it be undone from here.
-        if (previous.client_id && previous.site === site) offerUndo(previous.client_id);
+        if (previous.client_id && previous.site === site) offerUndo(previous.client_id, body.code);
         return;
       }
       case "wrong_site": {
@@ -120,10 +131,10 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
   }
 
   undoButton.addEventListener("click", () => {
-    if (!undoClientId) return;
-    const clientId = undoClientId;
+    if (!undoRequest) return;
+    const request = undoRequest;
     undoButton.hidden = true;
-    onUndo(clientId);
+    onUndo(request);
   });
 
   admitHereButton.addEventListener("click", () => {
@@ -132,9 +143,21 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
 
   // --- people ----------------------------------------------------------------
 
-  function personItem(person, onCheckIn) {
+  function isExpected(person) {
+    // The site's list says; a search result is worked out as the server would.
+    return person.expected !== undefined ? person.expected
+      : person.site === site && person.status === "confirmed";
+  }
+
+  /**
+   * One person's row, from their state: whether and where they arrived decides
+   * the badge, and only someone not arrived yet gets a "Check in" button.
+   */
+  function personRow(person) {
     const item = document.createElement("li");
-    item.className = "person" + (person.checkin ? " arrived" : "");
+    item.className = "person" + (person.checkin ? " arrived" : "") +
+      (isExpected(person) ? "" : " unexpected");
+    item.dataset.code = person.code;
     const main = document.createElement("div");
     main.className = "person-main";
     const name = document.createElement("strong");
@@ -159,55 +182,60 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
     if (person.status !== "confirmed") {
       state.appendChild(badge(person.status, person.status_label));
     }
-    if (person.checkin) {
-      state.appendChild(badge(person.checkin.site === site ? "admitted" : "", person.checkin.site === site
-        ? fmt(T.arrived_at, { time: formatTime(person.checkin.scanned_at) })
-        : fmt(T.arrived_elsewhere, {
-          time: formatTime(person.checkin.scanned_at), site: person.checkin.site_name,
-        })));
-    } else if (person.expected !== undefined ? person.expected
-      : person.site === site && person.status === "confirmed") {
+    const arrival = person.checkin;
+    if (arrival && arrival.site === site) {
+      state.appendChild(badge("admitted", fmt(T.arrived_at, { time: formatTime(arrival.scanned_at) })));
+    } else if (arrival) {
+      state.appendChild(badge("", fmt(T.arrived_elsewhere, {
+        time: formatTime(arrival.scanned_at), site: arrival.site_name,
+      })));
+    } else if (isExpected(person)) {
       state.appendChild(badge("pending", T.not_yet));
     }
-    if (onCheckIn) {
+    if (!arrival) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "button";
+      button.dataset.checkIn = "";
       button.textContent = T.check_in;
-      button.addEventListener("click", () => onCheckIn(person));
       state.appendChild(button);
     }
     item.appendChild(state);
     return item;
   }
 
-  /** Search results, each with a button that calls `onCheckIn(person)`. */
-  function showResults(people, onCheckIn) {
+  // Rows come and go (and some are drawn by the server): listen on the lists.
+  function listenForCheckIns(list, fromSearch) {
+    list.addEventListener("click", (event) => {
+      const button = event.target.closest("button[data-check-in]");
+      const item = button && button.closest("li[data-code]");
+      if (item) onCheckIn(item.dataset.code, fromSearch);
+    });
+  }
+  listenForCheckIns(searchResults, true);
+  listenForCheckIns(rosterList, false);
+
+  /** The search results; null clears them. */
+  function showResults(people) {
     searchResults.replaceChildren();
-    if (!people.length) {
-      const empty = document.createElement("li");
-      empty.className = "muted empty";
-      empty.textContent = T.no_results;
-      searchResults.appendChild(empty);
-      return;
-    }
-    people.forEach((person) => searchResults.appendChild(personItem(person, onCheckIn)));
+    if (!people) return;
+    if (!people.length) searchResults.appendChild(emptyRow(T.no_results));
+    people.forEach((person) => searchResults.appendChild(personRow(person)));
   }
 
-  function clearResults() {
-    searchResults.replaceChildren();
-  }
-
-  /** The site's list and its counts; `pendingOnly` keeps those expected who have not arrived. */
-  function renderRoster(roster, pendingOnly) {
-    if (!roster) return;
-    $("count-arrived").textContent = roster.counts.arrived;
-    $("count-expected").textContent = roster.counts.expected;
-    $("count-pending").textContent = roster.counts.not_arrived;
-    const people = roster.registrations.filter((person) =>
-      !pendingOnly || (person.expected && !person.checkin));
+  /**
+   * The site's list and its counts (see siteCounts in roster.js); `pendingOnly`
+   * keeps those expected who have not arrived.
+   */
+  function renderRoster(people, counts, pendingOnly) {
+    $("count-arrived").textContent = counts.arrived;
+    $("count-expected").textContent = counts.expected;
+    $("count-pending").textContent = counts.notArrived;
+    $("count-from-other-sites").textContent = counts.fromOtherSites;
     rosterList.replaceChildren();
-    people.forEach((person) => rosterList.appendChild(personItem(person, null)));
+    const shown = people.filter((person) => !pendingOnly || (person.expected && !person.checkin));
+    if (!shown.length) rosterList.appendChild(emptyRow(T.nobody_here));
+    shown.forEach((person) => rosterList.appendChild(personRow(person)));
   }
 
   function showOffline(count) {
@@ -216,7 +244,5 @@ export function createView({ site, timezone, language, text: T, onUndo, onAdmitH
     status.textContent = fmt(T.offline_waiting, { count });
   }
 
-  return {
-    show, showAnswer, shownName, showResults, clearResults, renderRoster, showOffline,
-  };
+  return { show, showAnswer, shownName, showResults, renderRoster, showOffline };
 }
