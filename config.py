@@ -57,10 +57,17 @@ class Config:
     #: API tokens older than this many days stop working; 0 keeps them until revoked.
     API_TOKEN_MAX_AGE_DAYS = int(os.environ.get("API_TOKEN_MAX_AGE_DAYS", "0"))
 
-    #: Shared storage for rate limits; use redis:// when several processes serve.
+    #: Where the rate limits are counted. memory:// counts in each process on its own, so
+    #: with 4 workers every limit is 4 times looser; when several processes serve, share
+    #: one Redis: RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (production insists).
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    #: If Redis stops answering, count in memory meanwhile rather than fail the request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    #: Failed sign-ins per client address: loose, as a centre's coordinators share one.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "30 per minute")
+    #: Failed sign-ins per account (the email typed), from any address: stops password guessing.
+    LOGIN_ACCOUNT_RATE_LIMIT = os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes")
     #: Registrations made (or links re-sent) per address; a mistyped form does not count.
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per minute")
     #: Every registration form sent per address, good or not: a looser cap against junk floods.
@@ -73,6 +80,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None
 
+    #: Days after a new event's end when its participants' details are anonymised; 0 keeps them.
+    PERSONAL_DATA_RETENTION_DAYS = int(os.environ.get("PERSONAL_DATA_RETENTION_DAYS", "365"))
     #: Minutes before the start when an online participant's join link opens.
     JOIN_OPENS_MINUTES_BEFORE = int(os.environ.get("JOIN_OPENS_MINUTES_BEFORE", "30"))
     #: How often the live attendance dashboard refreshes itself, in milliseconds.
@@ -101,6 +110,16 @@ class ProductionConfig(Config):
         if not os.environ.get("SECRET_KEY"):
             raise RuntimeError("SECRET_KEY must be set in production.")
         self.SECRET_KEY = os.environ["SECRET_KEY"]
+        if self.RATELIMIT_STORAGE_URI.startswith("memory://") and (
+            os.environ.get("WEB_CONCURRENCY") != "1"
+        ):
+            # gunicorn reads WEB_CONCURRENCY as its number of workers: 1 is a single process.
+            raise RuntimeError(
+                "RATELIMIT_STORAGE_URI is memory://, which each worker process counts on its "
+                "own, so every rate limit would be as many times looser as there are workers. "
+                "Set RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0 (a Redis all workers "
+                "share), or WEB_CONCURRENCY=1 if exactly one process serves."
+            )
 
 
 configs = {

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
@@ -40,13 +40,52 @@ def create_app(config_class=None) -> Flask:
     return app
 
 
+#: Only this site's own scripts, styles and images run on its pages: no inline script or
+#: style attribute, no plugin, no framing. The check-in page's QR reader starts its decoder
+#: as a worker from a blob: URL it builds itself, hence worker-src.
+CONTENT_SECURITY_POLICY = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "worker-src 'self' blob:",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    )
+)
+#: Only the check-in page needs a device: the camera, to read badges.
+PERMISSIONS_POLICY = "camera=(self), microphone=(), geolocation=()"
+#: Staff downloads that list people: never kept by a browser or proxy cache.
+PERSONAL_DOWNLOADS = (".csv", ".xlsx", ".pdf")
+
+
+def is_personal_response() -> bool:
+    """True for a participant's own pages and files (/r/<token>...) and staff lists of people.
+
+    Their URL carries a secret or their body names people: no cache may keep them, and no
+    link followed from them may tell another site where it came from.
+    """
+    path = request.path
+    if path.startswith("/r/"):
+        return True
+    return path.startswith("/manage/") and path.endswith(PERSONAL_DOWNLOADS)
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def set_headers(response):
-        # Personal links carry secrets: never send them to other sites as a referrer.
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        # Other pages' links may say which page they come from, but only to this site.
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        if is_personal_response():
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Referrer-Policy"] = "no-referrer"
         return response
 
 
@@ -91,6 +130,7 @@ def register_blueprints(app: Flask) -> None:
     from app.invites.routes import bp as invites_bp
     from app.messages.manage import bp as messages_bp
     from app.messages.reminders_manage import bp as reminders_bp
+    from app.privacy.routes import bp as privacy_bp
     from app.registrations.manage import bp as registrations_manage_bp
     from app.registrations.routes import bp as registrations_bp
     from app.sites.manage import bp as sites_bp
@@ -107,6 +147,7 @@ def register_blueprints(app: Flask) -> None:
         staff_bp,
         messages_bp,
         reminders_bp,
+        privacy_bp,
         checkin_bp,
         attendance_bp,
         api_bp,

@@ -1,4 +1,4 @@
-"""Command-line tools: ``flask seed-demo``, ``users``, ``outbox send`` and ``worker``.
+"""Command-line tools: ``flask seed-demo``, ``users``, ``outbox send``, ``worker``, ``privacy``.
 
 Staff accounts are changed through ``app.staff.services``, the functions the
 admin pages use, so a command obeys the same rules as the pages; a refusal
@@ -18,6 +18,7 @@ from app.demo import DEMO_EVENT_SLUG, seed_demo
 from app.extensions import db
 from app.mail.delivery import send_pending
 from app.models import Role, Site, StaffUser
+from app.privacy.cli import privacy_cli
 from app.refusals import Refusal
 from app.staff.services import (
     StaffInput,
@@ -134,3 +135,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(outbox_cli)
     app.cli.add_command(worker_command)
+    app.cli.add_command(privacy_cli)

@@ -1,9 +1,15 @@
 """Error pages in the user's language, and JSON errors under /api/."""
 
-from flask import Flask, jsonify, render_template, request
+import sqlalchemy as sa
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+#: How long a client should wait before trying again once the database is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 def _messages() -> dict[int, str]:
@@ -17,6 +23,7 @@ def _messages() -> dict[int, str]:
         422: _("The data sent could not be processed."),
         429: _("Too many attempts. Please wait a minute and try again."),
         500: _("Something went wrong on our side. Please try again."),
+        503: _("The service is briefly unavailable. Please try again in a few seconds."),
     }
 
 
@@ -43,6 +50,7 @@ def _reason_for(code: int) -> str:
         413: "too_large",
         422: "invalid",
         429: "rate_limited",
+        503: "unavailable",
     }.get(code, "server_error")
 
 
@@ -58,8 +66,37 @@ def register(app: Flask) -> None:
         if error.response is not None:  # a page of its own, e.g. a rate-limited form kept as typed
             return error.response
         description = getattr(error, "user_message", None)
-        return render_error(error.code, description)
+        body, code = render_error(error.code, description)
+        # Keep the headers the error brings, e.g. a 405's Allow: only the body is ours.
+        headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
+        return body, code, headers
 
     @app.errorhandler(InternalServerError)
     def server_error(error):
         return render_error(500)
+
+    # The database is restarting or out of reach (or a lock wait gave up): a moment later
+    # the same request will most likely succeed, so say so rather than report a fault.
+    @app.errorhandler(sa.exc.OperationalError)
+    @app.errorhandler(sa.exc.InterfaceError)
+    def database_unavailable(error: sa.exc.DBAPIError):
+        current_app.logger.warning("Database unavailable: %s", error)
+        try:
+            db.session.rollback()
+        except sa.exc.SQLAlchemyError:  # the connection is gone; the session is reset anyway
+            pass
+        # Who is signed in cannot be looked up: show the page as to a visitor.
+        g._login_user = current_app.login_manager.anonymous_user()
+        body, code = render_error(503)
+        return body, code, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    # Runs before Flask-SQLAlchemy's own teardown. A database that restarts closes the
+    # connections of requests already answered; their ROLLBACK then fails, and the
+    # answer must not turn into a 500 for that: the connection is thrown away instead.
+    @app.teardown_appcontext
+    def end_session_on_a_lost_connection(_error):
+        try:
+            db.session.remove()
+        except sa.exc.DBAPIError:
+            db.session.registry().invalidate()
+            db.session.remove()

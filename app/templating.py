@@ -1,4 +1,4 @@
-"""Template filters and globals: times in the event's zone, labels, languages."""
+"""Template filters and globals: times in the event's zone, labels, languages, static URLs."""
 
 from datetime import datetime
 
@@ -6,7 +6,7 @@ from babel.dates import format_date, format_datetime, format_time
 from flask import Flask, current_app, request, session
 from flask_babel import get_locale
 
-from app import labels
+from app import labels, static_files
 
 
 def _zone_of(event_or_zone):
@@ -44,6 +44,7 @@ def event_span(event) -> str:
 
 
 def register(app: Flask) -> None:
+    static_files.register(app)
     app.add_template_filter(event_span)
     app.add_template_filter(event_datetime)
     app.add_template_filter(event_date)

@@ -1,7 +1,8 @@
 """The worker: ``flask worker`` runs until stopped, beside the web app.
 
 Each round it turns due organiser messages and reminders into outbox rows,
-then sends what the outbox holds, one message at a time (see
+anonymises the events whose retention period has run out, then sends what
+the outbox holds, one message at a time (see
 ``app/mail/delivery.py``). Any number of workers may run, on one host or
 several: every step claims its work in the database, so nothing is sent
 twice. A round that fails (the database restarting, say) is logged and tried
@@ -21,12 +22,15 @@ from app.mail.delivery import CLAIM_BATCH, Mailer, claim_due, deliver, release
 from app.mail.notices import expand_notices
 from app.messages.reminders import enqueue_due_reminders
 from app.messages.sending import expand_campaigns
+from app.privacy.services import anonymise_due_events
 
-#: What turns waiting work into outbox rows, in this order; each returns how many it wrote.
+#: The work that waits for its time, in this order: outbox rows to write, then personal
+#: data past its retention. Each returns how much it did, 0 when nothing was due.
 SCHEDULED_JOBS: tuple[Callable[[], int], ...] = (
     expand_notices,
     expand_campaigns,
     enqueue_due_reminders,
+    anonymise_due_events,
 )
 
 

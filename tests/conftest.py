@@ -56,8 +56,11 @@ class Config(TestingConfig):
     SQLALCHEMY_DATABASE_URI = (
         _database_url(POSTGRES_URL) if POSTGRES_URL else f"sqlite:///{_SQLITE_DIR}/test.sqlite"
     )
-    # Room for the concurrency tests' threads, each holding a connection.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_size": 32, "max_overflow": 8} if POSTGRES_URL else {}
+    # Room for the concurrency tests' threads, each holding a connection; pre-ping drops
+    # the connections a PostgreSQL restart (the production-stack test) has closed.
+    SQLALCHEMY_ENGINE_OPTIONS = (
+        {"pool_size": 32, "max_overflow": 8, "pool_pre_ping": True} if POSTGRES_URL else {}
+    )
 
 
 @pytest.fixture(scope="session")

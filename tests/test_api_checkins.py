@@ -225,6 +225,35 @@ def test_a_search_checkin_records_its_method(client, event, ahal_token):
             {"code": "X", "site": "mars", "client_id": "c0ffee00-0000-4000-8000-000000000000"},
             "site",
         ),
+        # What the description refuses, the API refuses too: a trailing newline, a time
+        # that is not RFC 3339, a device that is not text, a code over its limit as sent.
+        ({"code": "X", "site": "ahal", "client_id": "c0ffee00-0000-4000-8000-000\n"}, "client_id"),
+        (
+            {
+                "code": "X",
+                "site": "ahal",
+                "client_id": "c0ffee00-0000-4000-8000-000000000000",
+                "scanned_at": "20250520T100000Z",
+            },
+            "scanned_at",
+        ),
+        (
+            {
+                "code": "X",
+                "site": "ahal",
+                "client_id": "c0ffee00-0000-4000-8000-000000000000",
+                "device": 42,
+            },
+            "device",
+        ),
+        (
+            {
+                "code": " " + "X" * 2000,
+                "site": "ahal",
+                "client_id": "c0ffee00-0000-4000-8000-000000000000",
+            },
+            "code",
+        ),
     ],
 )
 def test_malformed_bodies_get_422_with_a_reason_and_change_nothing(
@@ -270,6 +299,14 @@ def test_unknown_event_answers_404_json(client, event, ahal_token):
     )
     assert response.status_code == 404
     assert response.get_json()["status"] == "error"
+
+
+def test_a_method_a_path_does_not_allow_gets_405_json_with_allow(client, event, ahal_token):
+    response = client.put("/api/v1/events/seminar/roster?site=ahal", headers=bearer(ahal_token))
+
+    assert response.status_code == 405
+    assert response.get_json()["reason"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
 
 
 def test_http_errors_under_the_api_are_json(client, event, ahal_token):
@@ -481,6 +518,25 @@ def test_registration_input_is_checked(client, event, ahal_token, org_token):
         response = post_registration(client, ahal_token, **fields)
         assert response.status_code == status, fields
         assert response.get_json()["status"] == "error"
+    assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        (dict(name="X", email="x@example.org", mode="in_person"), "site"),
+        (dict(name="X", email="x@example.org", site="mars"), "site"),
+        # An import does not use them, but does not let malformed ones pass either.
+        (dict(name="X", email="x@example.org", site="ahal", client_id="no"), "client_id"),
+        (dict(name="X", email="x@example.org", site="ahal", scanned_at="noon"), "scanned_at"),
+        (dict(name="X", email="x@example.org", site="ahal", device=["phone"]), "device"),
+    ],
+)
+def test_registration_refusals_name_the_field_of_the_body(client, event, org_token, fields, field):
+    response = post_registration(client, org_token, **fields)
+
+    assert response.status_code == 422
+    assert response.get_json()["field"] == field
     assert db.session.scalar(sa.select(sa.func.count(Registration.id))) == 0
 
 

@@ -49,7 +49,8 @@ def test_every_api_route_is_described_with_its_methods(app, spec):
 
 
 def _assert_matches(spec: dict, path: str, method: str, response) -> None:
-    """The response body validates against the schema described for its status."""
+    """The response body validates against the schema described for its status, and the
+    headers described as required are there."""
     operation = spec["paths"][path][method]
     described = operation["responses"].get(str(response.status_code))
     assert described, f"{method.upper()} {path} answered {response.status_code}, not described"
@@ -57,6 +58,9 @@ def _assert_matches(spec: dict, path: str, method: str, response) -> None:
     # Resolve "#/components/..." against the whole description.
     document = {**schema, "components": spec["components"]}
     OAS31Validator(document).validate(response.get_json())
+    for name, header in described.get("headers", {}).items():
+        if header.get("required"):
+            assert name in response.headers, f"{response.status_code} without {name}"
 
 
 def test_real_answers_match_the_described_schemas(client, spec):
@@ -70,10 +74,19 @@ def test_real_answers_match_the_described_schemas(client, spec):
     headers = {"Authorization": f"Bearer {token}"}
     client_id = str(uuid.uuid4())
 
-    def call(method: str, path: str, body: dict | None = None, query: str = "", headers=headers):
+    def call(
+        method: str,
+        path: str,
+        body: dict | None = None,
+        query: str = "",
+        headers=headers,
+        slug: str = "seminar",
+        as_method: str | None = None,
+    ):
         """Send a request to a described path; keep the answer with its description."""
-        url = "/api/v1" + path.format(slug="seminar", client_id=client_id) + query
-        return path, method, client.open(url, method=method.upper(), json=body, headers=headers)
+        url = "/api/v1" + path.format(slug=slug, client_id=client_id) + query
+        sent = (as_method or method).upper()
+        return path, method, client.open(url, method=sent, json=body, headers=headers)
 
     checkins = "/events/{slug}/checkins"
     registrations = "/events/{slug}/registrations"
@@ -104,8 +117,27 @@ def test_real_answers_match_the_described_schemas(client, spec):
         call("get", "/events/{slug}/attendance"),
         call("get", "/events/{slug}/attendance", query="?site=nowhere"),
         call("delete", "/events/{slug}/checkins/{client_id}"),
+        call("post", checkins, admission, slug="nowhere"),
+        call("post", registrations, {"name": "X", "email": "x@example.org", "site": "mars"}),
+        call("get", "/events/{slug}/roster", query="?site=ahal", as_method="put"),
     ]
     statuses = [response.status_code for _path, _method, response in checks]
-    assert statuses == [201, 200, 409, 404, 422, 401, 201, 201, 200, 200, 422, 200, 404, 200]
+    assert statuses == [201, 200, 409, 404, 422, 401, 201, 201, 200, 200, 422, 200, 404, 200] + [
+        404,
+        422,
+        405,
+    ]
     for path, method, response in checks:
         _assert_matches(spec, path, method, response)
+
+
+def test_every_operation_describes_its_errors_with_their_headers(spec):
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            assert {"400", "405", "503"} <= set(responses), (method, path)
+            assert "Allow" in responses["405"]["headers"]
+            assert "Retry-After" in responses["503"]["headers"]
+            if operation.get("security") != []:
+                assert {"401", "403"} <= set(responses), (method, path)
+                assert "WWW-Authenticate" in responses["401"]["headers"]

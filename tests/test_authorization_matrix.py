@@ -35,6 +35,10 @@ ADMIN = "admin"  # admins only
 ACCESS: dict[str, str] = {
     "auth.login": PUBLIC,
     "auth.logout": STAFF,
+    "auth.logout_everywhere": STAFF,
+    "privacy.audit_log": ADMIN,
+    "privacy.anonymise_event_view": ORGANIZER,
+    "privacy.erase_registration_view": ORGANIZER,
     "events_manage.index": STAFF,
     "events_manage.new_event": ORGANIZER,
     "events_manage.edit_event": ORGANIZER,

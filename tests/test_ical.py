@@ -291,9 +291,10 @@ def test_google_and_outlook_links_carry_the_event(app):
     assert query["action"] == ["TEMPLATE"]
     assert query["text"] == [event.title]
     assert query["dates"] == ["20300310T050000Z/20300310T090000Z"]
-    join = f"http://localhost/r/{registration.manage_token}/join"
-    assert query["location"] == [join]
-    assert join in query["details"][0]
+    # Google reads what the link carries: the public event page, never the personal join link.
+    assert query["location"] == ["Online"]
+    assert "http://localhost/events/seminar" in query["details"][0]
+    assert registration.manage_token not in links.google
 
     for link, host in (
         (links.outlook, "outlook.live.com"),
@@ -306,6 +307,8 @@ def test_google_and_outlook_links_carry_the_event(app):
         assert query["subject"] == [event.title]
         assert query["startdt"] == ["2030-03-10T05:00:00Z"]
         assert query["enddt"] == ["2030-03-10T09:00:00Z"]
+        assert "http://localhost/events/seminar" in query["body"][0]
+        assert registration.manage_token not in link
 
 
 def test_personal_page_offers_calendar_links_and_ics(client, app):

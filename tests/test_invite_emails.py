@@ -1,9 +1,13 @@
 """Invite emails as written to the outbox, parsed back with the email package."""
 
 import io
+import re
 from datetime import timedelta
 from email import message_from_string, policy
+from html.parser import HTMLParser
+from urllib.parse import unquote, urlsplit
 
+import pytest
 import sqlalchemy as sa
 import zxingcpp
 from icalendar import Calendar
@@ -247,3 +251,46 @@ def test_eml_file_written_by_the_outbox_parses_the_same(app, tmp_path):
     message = message_from_string(path.read_text(encoding="utf-8"), policy=policy.default)
     method, _ = ics_of(message)
     assert method == "REQUEST"
+
+
+# --- "add to calendar" links --------------------------------------------------
+
+CALENDAR_HOSTS = ("google.com", "outlook.live.com", "outlook.office.com", "office.com", "live.com")
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.hrefs += [value for name, value in attrs if name == "href" and value]
+
+
+def third_party_calendar_links(html: str, text: str = "") -> list[str]:
+    """Every link in ``html`` (and bare URL in ``text``) that leads to Google or Microsoft."""
+    parser = _Links()
+    parser.feed(html)
+    links = parser.hrefs + re.findall(r"https?://\S+", text)
+    return [link for link in links if (urlsplit(link).hostname or "").endswith(CALENDAR_HOSTS)]
+
+
+@pytest.mark.parametrize("mode", [Mode.IN_PERSON, Mode.ONLINE])
+def test_google_and_outlook_never_receive_a_personal_link(app, client, mode):
+    registration = register(make_event(), mode=mode)
+    token = registration.manage_token
+    page = client.get(f"/r/{token}").get_data(as_text=True)
+    message = parsed(outbox("confirmation")[0])
+    html = message.get_body(preferencelist=("html",)).get_content()
+    text = message.get_body(preferencelist=("plain",)).get_content()
+
+    on_the_page = third_party_calendar_links(page)
+    # Google Calendar, Outlook.com and Outlook for work or school accounts.
+    assert len(on_the_page) == 3
+    for link in on_the_page + third_party_calendar_links(html, text):
+        assert token not in unquote(link), link
+        assert "/r/" not in unquote(link), link
+        assert "http://localhost/events/seminar" in unquote(link)
+    # The person's own calendar file keeps the personal links.
+    _, vevent = ics_of(message)
+    assert token in str(vevent["DESCRIPTION"])

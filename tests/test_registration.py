@@ -380,7 +380,7 @@ def test_registration_post_runs_a_constant_number_of_queries(client, app, count_
 def test_personal_pages_do_not_leak_the_token_as_a_referrer(client, app):
     registration = make_registration(make_event())
     response = client.get(f"/r/{registration.manage_token}")
-    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Frame-Options"] == "DENY"
 
 

@@ -15,7 +15,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
 from app.api.auth import api_user, authenticate
-from app.api.openapi import openapi_spec
+from app.api.openapi import CLIENT_ID_PATTERN, openapi_spec
 from app.api.serializers import (
     checkin_to_dict,
     entry_to_dict,
@@ -40,7 +40,11 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(authenticate)
 
 #: A device-generated id: a UUID, or anything of that shape and size.
-CLIENT_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
+#: A date and time, with or without its offset (without one it is refused at once).
+ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
 SEARCH_LIMIT = 20
 
 
@@ -53,12 +57,16 @@ STATUS_FOR_REASON = {
 }
 
 
+#: The registration rules name the form's fields; in a body these are the ones at fault.
+BODY_FIELD_FOR_FORM_FIELD = {"participation": "site"}
+
+
 @bp.errorhandler(Refusal)
 def _refused(refusal: Refusal):
     db.session.rollback()
     body = {"status": "error", "reason": str(refusal.reason), "message": refusal.message}
     if refusal.field:
-        body["field"] = refusal.field
+        body["field"] = BODY_FIELD_FOR_FORM_FIELD.get(refusal.field, refusal.field)
     return jsonify(body), STATUS_FOR_REASON.get(refusal.reason, 409)
 
 
@@ -80,11 +88,12 @@ def _string(body: dict, name: str, *, required: bool = False, max_length: int = 
         return ""
     if not isinstance(value, str):
         raise Refusal(Reason.INVALID, _("%(field)s must be a string.", field=name), name)
+    # The limit holds for the text as sent, as the description's maxLength says.
+    if len(value) > max_length:
+        raise Refusal(Reason.INVALID, _("%(field)s is too long.", field=name), name)
     value = value.strip()
     if required and not value:
         raise Refusal(Reason.INVALID, _("%(field)s is required.", field=name), name)
-    if len(value) > max_length:
-        raise Refusal(Reason.INVALID, _("%(field)s is too long.", field=name), name)
     return value
 
 
@@ -107,7 +116,7 @@ def _boolean(body: dict, name: str) -> bool:
 
 def _client_id(body: dict) -> str:
     value = body.get("client_id")
-    if not isinstance(value, str) or not CLIENT_ID.match(value):
+    if not isinstance(value, str) or not CLIENT_ID.fullmatch(value):
         raise Refusal(
             Reason.INVALID,
             _("client_id must be a string of 8 to 64 letters, digits or dashes, like a UUID."),
@@ -121,9 +130,10 @@ def _scanned_at(body: dict) -> datetime | None:
     if value is None or value == "":
         return None
     try:
-        if not isinstance(value, str):
+        # Only the RFC 3339 form the description promises, not all fromisoformat reads.
+        if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
             raise ValueError
-        moment = datetime.fromisoformat(value)
+        moment = datetime.fromisoformat(value.upper())
     except ValueError:
         raise Refusal(
             Reason.INVALID, _("scanned_at must be an ISO 8601 time."), "scanned_at"
@@ -151,7 +161,9 @@ def _enum(enum_class, body: dict, name: str, default=None):
 
 def _device(body: dict) -> str:
     value = body.get("device")
-    if isinstance(value, str) and value.strip():
+    if value is not None and not isinstance(value, str):
+        raise Refusal(Reason.INVALID, _("%(field)s must be a string.", field="device"), "device")
+    if value and value.strip():
         return value.strip()[:200]
     return (request.headers.get("X-Device") or request.user_agent.string or "")[:200]
 
@@ -264,8 +276,12 @@ def create_registration(slug: str):
     event = _event_or_404(slug)
     data = _registration_input(body, event)
     user = api_user()
-    if _boolean(body, "check_in"):
-        client_id = _client_id(body)
+    walk_in_asked = _boolean(body, "check_in")
+    # An import does not use them, but a malformed one is refused rather than ignored.
+    client_id = _client_id(body) if walk_in_asked or body.get("client_id") is not None else ""
+    scanned_at = _scanned_at(body)
+    device = _device(body)
+    if walk_in_asked:
         site_slug = _string(body, "site", required=True, max_length=64)
         _event, site = event_and_site(slug, site_slug)
         if site is None:
@@ -280,8 +296,8 @@ def create_registration(slug: str):
             data,
             user,
             client_id,
-            scanned_at=_scanned_at(body),
-            device=_device(body),
+            scanned_at=scanned_at,
+            device=device,
         )
         answer = {
             "status": "ok",

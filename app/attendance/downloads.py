@@ -1,4 +1,7 @@
-"""Attendance downloads: the attendance and registration lists, the sign-in sheet, the report."""
+"""Attendance downloads: the attendance and registration lists, the sign-in sheet, the report.
+
+Each download is written to the audit log (``audited``), with the user and its ``?site=``.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from app.attendance.services import site_attendance
 from app.attendance.signin_sheet import signin_sheet_pdf
 from app.auth.access import organizer_required, staff_required
 from app.models import Event, EventSite
+from app.privacy.audit import audited
 from app.templating import event_date, event_datetime, event_span, event_time
 from app.web import event_or_404
 
@@ -78,6 +82,7 @@ def site_download(stem: str, extension: str) -> Callable[[Builder], Callable[[st
 
 @bp.route("/manage/events/<slug>/attendance.csv")
 @staff_required
+@audited()
 @site_download("attendance", "csv")
 def attendance_csv(event: Event, site_ids: set[int] | None) -> Iterable[bytes]:
     """Who attended, where and how: one row per registration, streamed."""
@@ -86,6 +91,7 @@ def attendance_csv(event: Event, site_ids: set[int] | None) -> Iterable[bytes]:
 
 @bp.route("/manage/events/<slug>/attendance.xlsx")
 @staff_required
+@audited()
 @site_download("attendance", "xlsx")
 def attendance_xlsx(event: Event, site_ids: set[int] | None) -> bytes:
     """The attendance list as a workbook, with a summary sheet."""
@@ -96,6 +102,7 @@ def attendance_xlsx(event: Event, site_ids: set[int] | None) -> bytes:
 
 @bp.route("/manage/events/<slug>/attendance.pdf")
 @staff_required
+@audited()
 @site_download("sign-in-sheet", "pdf")
 def attendance_pdf(event: Event, site_ids: set[int] | None) -> bytes:
     """The printable sign-in sheet: one section per site."""
@@ -109,6 +116,7 @@ def attendance_pdf(event: Event, site_ids: set[int] | None) -> bytes:
 
 @bp.route("/manage/events/<slug>/registrations.csv")
 @staff_required
+@audited()
 @site_download("registrations", "csv")
 def registrations_csv(event: Event, site_ids: set[int] | None) -> Iterable[bytes]:
     """Every registration with its status, streamed."""
@@ -117,6 +125,7 @@ def registrations_csv(event: Event, site_ids: set[int] | None) -> Iterable[bytes
 
 @bp.route("/manage/events/<slug>/registrations.xlsx")
 @staff_required
+@audited()
 @site_download("registrations", "xlsx")
 def registrations_xlsx(event: Event, site_ids: set[int] | None) -> bytes:
     """Every registration with its status, as a workbook."""
@@ -125,6 +134,7 @@ def registrations_xlsx(event: Event, site_ids: set[int] | None) -> bytes:
 
 @bp.route("/manage/events/<slug>/report.csv")
 @organizer_required
+@audited()
 def report_download(slug: str):
     """The report as CSV, for pasting into a donor report."""
     event = event_or_404(slug)
@@ -134,6 +144,7 @@ def report_download(slug: str):
 
 @bp.route("/manage/events/<slug>/report.pdf")
 @organizer_required
+@audited()
 def report_pdf(slug: str):
     """The report on A4, with its charts and a note on method, in the reader's language."""
     event = event_or_404(slug)

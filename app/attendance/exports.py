@@ -60,7 +60,6 @@ def attendance_columns(zone: ZoneInfo) -> list[Column]:
         Column(_("Organisation"), lambda r: r.organization, width=30),
         Column(_("Position"), lambda r: r.position, width=20),
         Column(_("Kind of organisation"), lambda r: _label(labels.ORG_KIND, r.org_kind)),
-        Column(_("Gender"), lambda r: _label(labels.GENDER, r.gender), width=10),
         Column(_("Email"), lambda r: r.email, width=28),
         Column(_("Phone"), lambda r: r.phone, width=16),
         Column(_("Mode"), lambda r: _label(labels.MODE, r.mode), width=12),

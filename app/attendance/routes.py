@@ -6,7 +6,7 @@ all three add their views to the one ``attendance`` blueprint.
 
 from __future__ import annotations
 
-from flask import Response, current_app, jsonify, redirect, render_template, request, url_for
+from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -39,35 +39,28 @@ def join(token: str):
     event = registration.event
     refusal = join_refusal(registration)
     if refusal is not None:
-        response = render_template(
+        return render_template(
             "attendance/join_unavailable.html",
             registration=registration,
             event=event,
             refusal=refusal,
-        )
-        return _private(Response(response, status=403))
+        ), 403
     opens_before = current_app.config["JOIN_OPENS_MINUTES_BEFORE"]
     state = join_state(event, opens_before)
     if state != JoinState.OPEN:
         opens_at, _closes_at = join_window(event, opens_before)
-        response = render_template(
+        return render_template(
             "attendance/join_wait.html",
             registration=registration,
             event=event,
             state=state,
             opens_at=opens_at,
         )
-        return _private(Response(response))
     record_online_join(registration)
     db.session.commit()
-    return _private(redirect(event.meeting_url, code=302))
-
-
-def _private(response: Response) -> Response:
-    # The personal token is in the URL: keep it out of caches and the meeting site's logs.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    # Like every answer under /r/<token>, this one is not cached and sends no referrer
+    # (see app.is_personal_response), so the meeting site never sees the token.
+    return redirect(event.meeting_url, code=302)
 
 
 # --- the live dashboard -----------------------------------------------------

@@ -11,13 +11,21 @@ from app.extensions import db
 from app.models import Role, StaffUser, staff_sites
 
 
-def load_staff_user(user_id: str) -> StaffUser | None:
-    """Flask-Login's user loader; inactive accounts are treated as logged out."""
+def load_staff_user(session_id: str) -> StaffUser | None:
+    """Flask-Login's user loader: the user of a session that has not been ended.
+
+    The session holds ``"<id>:<version>"`` (``StaffUser.get_id``). Signing out and a
+    password change raise the user's version, so every earlier session, and every copy
+    of its cookie, no longer loads. Inactive accounts are treated as signed out too.
+    """
+    user_id, _, version = session_id.partition(":")
     try:
         user = db.session.get(StaffUser, int(user_id))
     except (TypeError, ValueError):
         return None
-    return user if user is not None and user.is_active else None
+    if user is None or not user.is_active or version != str(user.session_version):
+        return None
+    return user
 
 
 def roles_required(*roles: Role) -> Callable:

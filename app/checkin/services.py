@@ -93,14 +93,18 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
     can rehearse at the door before the day).
     """
     if scanned_at.tzinfo is None:
-        raise Refusal(Reason.INVALID, _("The scan time needs a time zone."))
+        raise Refusal(Reason.INVALID, _("The scan time needs a time zone."), "scanned_at")
     if scanned_at > now + MAX_CLOCK_AHEAD:
         raise Refusal(
-            Reason.INVALID, _("The scan time is in the future. Check the device's clock.")
+            Reason.INVALID,
+            _("The scan time is in the future. Check the device's clock."),
+            "scanned_at",
         )
     if scanned_at < min(event.starts_at, now) - MAX_SCAN_AGE:
         raise Refusal(
-            Reason.INVALID, _("The scan time is too far in the past. Check the device's clock.")
+            Reason.INVALID,
+            _("The scan time is too far in the past. Check the device's clock."),
+            "scanned_at",
         )
 
 
@@ -265,7 +269,7 @@ def admit_checkin(
     now = now or utcnow()
     scanned_at = scanned_at or now
     if method not in SITE_METHODS:
-        raise Refusal(Reason.INVALID, _("This check-in method is not used at a site."))
+        raise Refusal(Reason.INVALID, _("This check-in method is not used at a site."), "method")
     if not can_access_site(user, site.id):
         raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     check_scanned_at(event, scanned_at, now)

@@ -49,7 +49,11 @@ def register_walk_in(
     replayed = replayed_outcome(event, client_id, user)
     if replayed is not None:
         if replayed.registration is None or replayed.checkin.method != CheckInMethod.WALK_IN:
-            raise Refusal(Reason.INVALID, _("This client_id was already used for something else."))
+            raise Refusal(
+                Reason.INVALID,
+                _("This client_id was already used for something else."),
+                "client_id",
+            )
         return WalkInOutcome(replayed.registration, replayed)
     data.mode = Mode.IN_PERSON
     data.site_slug = site.slug
@@ -102,7 +106,9 @@ def staff_register(
     else:
         event_site = event.event_site(data.site_slug)
         if event_site is None:
-            raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."))
+            raise Refusal(
+                Reason.UNKNOWN_SITE, _("This site does not take part in this event."), "site"
+            )
         if not can_access_site(user, event_site.site_id):
             raise Refusal(Reason.FORBIDDEN, _("You may not register people at this site."))
     outcome = register_participant(event, data, created_by=user)

@@ -1,13 +1,31 @@
 """Forms for an event and its agenda, on the organiser's pages."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
+from wtforms.validators import (
+    URL,
+    DataRequired,
+    Email,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
 from app import labels
 from app.events.services import AgendaInput, EventInput
 from app.forms import Form, local_time_field, options, slug_field
 from app.models import EventFormat, EventStatus
+from app.privacy.services import MAX_RETENTION_DAYS
 from app.timezones import is_valid_timezone
 
 
@@ -48,6 +66,17 @@ class EventForm(Form):
         choices=options((s.value, label) for s, label in labels.EVENT_STATUS.items()),
         default=EventStatus.DRAFT.value,
     )
+    personal_data_retention_days = IntegerField(
+        _l("Keep participants' personal data for (days after the end)"),
+        validators=[
+            Optional(),
+            NumberRange(
+                min=0,
+                max=MAX_RETENTION_DAYS,
+                message=_l("Enter a number of days from 0 to %(max)s, or leave it empty."),
+            ),
+        ],
+    )
 
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data.strip()):
@@ -67,6 +96,7 @@ class EventForm(Form):
             closes_local=self.registration_closes_at.data,
             organizer_name=self.organizer_name.data or "",
             organizer_email=self.organizer_email.data or "",
+            personal_data_retention_days=self.personal_data_retention_days.data,
         )
 
 

@@ -334,20 +334,21 @@ class CalendarLinks:
 
 
 def calendar_links(registration: Registration, base_url: str) -> CalendarLinks:
-    """Links that open Google Calendar or Outlook on the web with the event filled in."""
+    """Links that open Google Calendar or Outlook on the web with the event filled in.
+
+    What they carry is read by Google or Microsoft, so they hold only what is public: the
+    event's page and the place, never a personal link (/r/<token>...). The person's own
+    links travel in the .ics file, which goes straight to their calendar.
+    """
     event = registration.event
     start, end = _utc(event.starts_at), _utc(event.ends_at)
-    lines = []
+    lines = [_("Details: %(url)s", url=event_link(event, base_url))]
     if registration.mode == Mode.ONLINE:
-        lines.append(_("Join online: %(url)s", url=join_link(registration, base_url)))
-    lines.append(
-        _(
-            "Your personal page, to view, change or cancel: %(url)s",
-            url=personal_link(registration, base_url),
-        )
-    )
+        lines.append(_("Your personal join link is in your confirmation email."))
+        location = _("Online")
+    else:
+        location = site_location(registration)
     details = "\n\n".join(lines)
-    location = registration_location(registration, base_url)
     google = "https://calendar.google.com/calendar/render?" + urlencode(
         {
             "action": "TEMPLATE",

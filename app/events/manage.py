@@ -12,6 +12,7 @@ from app.events import services
 from app.events.forms import AgendaItemForm, EditEventForm, EventForm
 from app.extensions import db
 from app.models import AgendaItem, Event
+from app.privacy.services import default_retention_days
 from app.registrations.listing import registration_counts
 from app.timezones import utc_to_local
 from app.web import event_or_404, on_get, save
@@ -38,7 +39,7 @@ def index():
 @organizer_required
 def new_event():
     """Create an event."""
-    form = EventForm()
+    form = EventForm(personal_data_retention_days=default_retention_days())
     if form.validate_on_submit() and (
         saved := save(
             lambda: services.create_event(form.slug.data, form.to_input()),

@@ -28,6 +28,7 @@ from app.models import (
     StaffUser,
     utcnow,
 )
+from app.privacy.services import MAX_RETENTION_DAYS
 from app.refusals import Reason, Refusal
 from app.signals import event_changed
 from app.slugs import add_with_new_slug
@@ -96,6 +97,8 @@ class EventInput:
     closes_local: datetime | None = None
     organizer_name: str = ""
     organizer_email: str = ""
+    #: Days after the end when participants' details are anonymised; None or 0: kept.
+    personal_data_retention_days: int | None = None
 
 
 def event_fields(data: EventInput) -> dict:
@@ -122,6 +125,11 @@ def event_fields(data: EventInput) -> dict:
     opens, closes = moments.get("registration_opens_at"), moments.get("registration_closes_at")
     if opens and closes and closes <= opens:
         errors["registration_closes_at"] = _("Registration must close after it opens.")
+    retention = data.personal_data_retention_days
+    if retention is not None and not 0 <= retention <= MAX_RETENTION_DAYS:
+        errors["personal_data_retention_days"] = _(
+            "Enter a number of days from 0 to %(max)d, or leave it empty.", max=MAX_RETENTION_DAYS
+        )
     if errors:
         raise Refusal.of_fields(errors)
     return {
@@ -133,6 +141,8 @@ def event_fields(data: EventInput) -> dict:
         "status": data.status,
         "organizer_name": data.organizer_name.strip(),
         "organizer_email": data.organizer_email.strip().lower(),
+        # 0 and empty mean the same: kept until anonymised by hand.
+        "personal_data_retention_days": retention or None,
         **moments,
     }
 

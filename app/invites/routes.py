@@ -30,6 +30,7 @@ from app.events.ical import (
     registration_to_ical,
 )
 from app.models import Mode, Registration
+from app.privacy.audit import audited
 from app.web import event_or_404, event_site_or_404, public_event_or_404, registration_for_token
 
 bp = Blueprint("invites", __name__)
@@ -51,8 +52,7 @@ def _file(
         BytesIO(data), mimetype=mimetype, download_name=name, as_attachment=as_attachment
     )
     if private:
-        # Personal files: never kept by shared caches, never indexed.
-        response.headers["Cache-Control"] = "private, no-store"
+        # Personal files are never indexed (nor cached: see is_personal_response).
         response.headers["X-Robots-Tag"] = "noindex"
     return response
 
@@ -153,6 +153,7 @@ def badge_pdf(registration: Registration):
 
 @bp.route("/manage/events/<slug>/badges.pdf")
 @staff_required
+@audited()
 def badge_sheet(slug: str):
     """Badges of the confirmed in-person participants, four per A4 page, sorted by name."""
     event = event_or_404(slug)

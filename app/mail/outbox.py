@@ -20,6 +20,9 @@ from flask import current_app
 from app.extensions import db
 from app.models import OutboxMessage, Registration, utcnow
 
+#: The reserved top-level domain (RFC 2606) that no mail can reach: anonymised addresses.
+UNREACHABLE_DOMAIN = ".invalid"
+
 
 class EncodedSubject(str):
     """A subject that folds as RFC 2047 encoded words split between characters.
@@ -120,14 +123,26 @@ def build_message(
 
 
 def enqueue(
-    message: EmailMessage, *, kind: str, registration: Registration | None = None
-) -> OutboxMessage:
-    """Add a message to the outbox, inside the caller's transaction."""
+    message: EmailMessage,
+    *,
+    kind: str,
+    registration: Registration | None = None,
+    campaign_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add a message to the outbox, inside the caller's transaction.
+
+    Nothing is written for an address under the reserved ``.invalid`` domain,
+    which no mail can reach: an anonymised person's.
+    """
+    recipient = str(message["To"])
+    if recipient.rstrip(">").lower().endswith(UNREACHABLE_DOMAIN):
+        return None
     row = OutboxMessage(
-        recipient=str(message["To"]),
+        recipient=recipient,
         subject=str(message["Subject"])[:300],
         kind=kind,
         registration=registration,
+        campaign_id=campaign_id,
         raw_message=message.as_string(policy=SMTP),
         next_attempt_at=utcnow(),
     )

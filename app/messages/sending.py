@@ -132,8 +132,9 @@ def _expand_batch(campaign: Campaign, now: datetime, batch: int) -> int:
     texts = campaign_texts(campaign)
     for registration in recipients:
         message = render_campaign_message(campaign, registration, texts, now=now)
-        row = enqueue(message, kind=MessageKind.CAMPAIGN, registration=registration)
-        row.campaign_id = campaign.id
+        enqueue(
+            message, kind=MessageKind.CAMPAIGN, registration=registration, campaign_id=campaign.id
+        )
     return len(recipients)
 
 

@@ -1,4 +1,4 @@
-"""The domain model: events, sites, registrations, check-ins, staff and mail.
+"""The domain model: events, sites, registrations, check-ins, staff, mail and the audit log.
 
 One module per aggregate; this package imports them all, so SQLAlchemy can
 resolve the relationships they name by string, and re-exports their public
@@ -33,6 +33,7 @@ from app.models.enums import (
 )
 from app.models.events import AgendaItem, Event, EventSite, Site
 from app.models.outbox import Notice, OutboxMessage
+from app.models.privacy import AuditAction, AuditEntry
 from app.models.registrations import Registration
 from app.models.reminders import Reminder
 from app.models.staff import ApiToken, StaffUser, staff_sites
@@ -40,6 +41,8 @@ from app.models.staff import ApiToken, StaffUser, staff_sites
 __all__ = [
     "AgendaItem",
     "ApiToken",
+    "AuditAction",
+    "AuditEntry",
     "Campaign",
     "CheckIn",
     "CheckInMethod",

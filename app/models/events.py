@@ -42,6 +42,10 @@ class Event(db.Model):
             "OR registration_closes_at > registration_opens_at",
             name="registration_window_order",
         ),
+        sa.CheckConstraint(
+            "personal_data_retention_days IS NULL OR personal_data_retention_days >= 0",
+            name="retention_not_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -61,6 +65,9 @@ class Event(db.Model):
     organizer_email: Mapped[str] = mapped_column(sa.String(254), default="")
     #: Bumped whenever the time or place changes, so calendar invites update.
     ical_sequence: Mapped[int] = mapped_column(default=0)
+    #: Days after the end when participants' details are anonymised; empty: kept until
+    #: anonymised by hand.
+    personal_data_retention_days: Mapped[int | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event_sites: Mapped[list[EventSite]] = relationship(

@@ -39,6 +39,9 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[Role] = mapped_column(_enum(Role))
     is_active_user: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Part of every session's id: raising it ends all of this user's sessions at once,
+    #: copies of a session cookie included (``app.staff.services.end_staff_sessions``).
+    session_version: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
 
     #: The sites a coordinator works at; ignored for organisers and admins.
     sites: Mapped[list[Site]] = relationship(secondary=staff_sites, order_by="Site.name")
@@ -49,6 +52,10 @@ class StaffUser(UserMixin, db.Model):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: the user's id and session version."""
+        return f"{self.id}:{self.session_version}"
 
     @property
     def is_active(self) -> bool:

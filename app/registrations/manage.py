@@ -1,4 +1,7 @@
-"""Staff pages for an event's registrations: the list, corrections and cancelling."""
+"""Staff pages for an event's registrations: the list, corrections and cancelling.
+
+Opening, correcting or cancelling one person's registration is written to the audit log.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +14,9 @@ from app.auth.access import organizer_required
 from app.extensions import db
 from app.forms import ONLINE, mode_and_site, options
 from app.messages.personal import message_history
-from app.models import Event, Registration, RegistrationStatus
+from app.models import AuditAction, Event, Registration, RegistrationStatus
+from app.privacy.audit import record, requested_path
+from app.privacy.services import is_anonymised
 from app.registrations.forms import RegistrationEditForm, RegistrationFilterForm
 from app.registrations.listing import (
     MAX_PAGE,
@@ -31,6 +36,17 @@ def _registration_or_404(event: Event, registration_id: int) -> Registration:
             Registration.id == registration_id, Registration.event_id == event.id
         )
     )
+
+
+def _corrected(
+    event: Event, registration: Registration, form: RegistrationEditForm
+) -> Registration:
+    """Apply the staff's correction and log it, in one transaction."""
+    changed = update_registration(
+        registration, form.to_details(), *mode_and_site(form.participation.data)
+    )
+    record(AuditAction.CHANGE, event, registration, detail=requested_path())
+    return changed
 
 
 def _filters(event: Event, form: RegistrationFilterForm) -> RegistrationFilters:
@@ -79,17 +95,21 @@ def edit_registration(slug: str, registration_id: int):
         form.participation.data = registration.site.slug if registration.site else ONLINE
         form.org_kind.data = registration.org_kind.value
         form.gender.data = registration.gender.value if registration.gender else ""
-    if form.validate_on_submit() and (
+    erased = is_anonymised(registration)
+    # Nothing is typed back into an erased registration: it stays anonymous.
+    submitted = not erased and form.validate_on_submit()
+    if submitted and (
         saved := save(
-            lambda: update_registration(
-                registration, form.to_details(), *mode_and_site(form.participation.data)
-            ),
+            lambda: _corrected(event, registration, form),
             form=form,
             success=lambda r: _("The registration of %(name)s is saved.", name=r.name),
             redirect_to=url_for("registrations_manage.registrations", slug=slug),
         )
     ):
         return saved
+    if not erased:
+        record(AuditAction.VIEW, event, registration, detail=requested_path())
+        db.session.commit()
     return render_template(
         "registrations/staff_edit.html",
         event=event,
@@ -112,8 +132,14 @@ def cancel_registration_view(slug: str, registration_id: int):
     if registration.status == RegistrationStatus.CANCELLED:
         flash(_("This registration was already cancelled."), "info")
         return redirect(back)
+
+    def cancel():
+        promoted = cancel_registration(registration)
+        record(AuditAction.CHANGE, event, registration, detail=requested_path())
+        return promoted
+
     return save(
-        lambda: cancel_registration(registration),
+        cancel,
         success=_("The registration of %(name)s is cancelled.", name=registration.name),
         notes=waitlist_note,
         redirect_to=back,

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from app.auth.access import admin_required
@@ -90,11 +91,15 @@ def reset_password(user_id: int):
     back = url_for("staff.edit_staff", user_id=user.id)
     form = PasswordForm(prefix="password")
     if form.validate_on_submit():
-        return save(
+        saved = save(
             lambda: services.reset_staff_password(user, form.password.data),
             success=_("The password of %(email)s is changed.", email=user.email),
+            notes=lambda _user: [_("Every session opened with the old password has ended.")],
             redirect_to=back,
         )
+        if user.id == current_user.id:
+            login_user(user)  # an admin changing their own password stays signed in here
+        return saved
     for field in (form.password, form.password_again):
         for message in field.errors:
             flash(f"{field.label.text}: {message}", "error")

@@ -2,7 +2,8 @@
 
 The admin pages and ``flask users`` both go through these functions, so the
 same rules hold whichever is used: a coordinator serves at least one site,
-and the last active admin cannot be demoted or disabled.
+the last active admin cannot be demoted or disabled, and a new password ends
+the sessions opened with the old one.
 """
 
 from __future__ import annotations
@@ -91,8 +92,18 @@ def update_staff_user(user: StaffUser, data: StaffInput) -> StaffUser:
 
 
 def reset_staff_password(user: StaffUser, password: str) -> StaffUser:
-    """Give a staff member a new password."""
+    """Give a staff member a new password; the sessions opened with the old one end."""
     user.set_password(password)
+    return end_staff_sessions(user)
+
+
+def end_staff_sessions(user: StaffUser) -> StaffUser:
+    """End every session of this staff member, on every device, copied cookies included.
+
+    Signing out does this too: a session cookie holds no secret of its own, so the
+    only way to make a copy of it useless is to retire every session of the user.
+    """
+    user.session_version += 1
     return user
 
 

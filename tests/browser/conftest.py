@@ -43,18 +43,31 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def playwright_driver():
+    """The one Playwright driver of the run: its sync API allows no second one at a time."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
-    executable = chromium_path()
-    if executable is None:
+    if chromium_path() is None:
         pytest.skip("Chromium not found: install Debian's chromium or set CHROMIUM_PATH")
     with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        except Exception as error:  # noqa: BLE001  a missing library, a sandbox refusal...
-            pytest.skip(f"Chromium at {executable} could not start: {error}")
-        yield browser
-        browser.close()
+        yield playwright
+
+
+def launch_chromium(playwright, extra_args: tuple[str, ...] = ()):
+    """Debian's Chromium, headless; the test is skipped if it cannot start here."""
+    executable = chromium_path()
+    try:
+        return playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, *extra_args]
+        )
+    except Exception as error:  # noqa: BLE001  a missing library, a sandbox refusal...
+        pytest.skip(f"Chromium at {executable} could not start: {error}")
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver):
+    browser = launch_chromium(playwright_driver)
+    yield browser
+    browser.close()
 
 
 @contextmanager

@@ -11,7 +11,7 @@ import { keepOfflineCopy } from "./offline-copy.js";
 import { createQueue } from "./queue.js";
 import { arrivalOf, createRoster } from "./roster.js";
 import { setUpCamera } from "./scanner.js";
-import { load, save } from "./storage.js";
+import { forgetEnded, isExpired, load, rememberEnd, save } from "./storage.js";
 import { normalizeCode } from "./text.js";
 import { $, createView } from "./ui.js";
 
@@ -28,6 +28,9 @@ function start(root) {
   const cfg = root.dataset;
   const T = JSON.parse($("checkin-text").textContent);
   const prefix = "hybriddesk:" + cfg.event + ":" + cfg.site + ":";
+  // Before the list is read: a list kept from an event long over is dropped, not shown.
+  rememberEnd(prefix, cfg.eventEnds, window.location.pathname);
+  forgetEnded();
   const device = deviceName();
   const request = apiClient(cfg.csrf);
   const pendingOnly = $("pending-only");
@@ -254,7 +257,8 @@ function start(root) {
 
   // --- start ---------------------------------------------------------------------------
 
-  keepOfflineCopy(root);
+  // Once the event is long over, the page is not kept for offline use either.
+  if (!isExpired(prefix)) keepOfflineCopy(root);
   view.showOffline(queue.length);
   if (queue.length) queue.flush();
   roster.refresh();
@@ -263,6 +267,7 @@ function start(root) {
     if (queue.length) queue.flush();
     else if (document.visibilityState === "visible") roster.refresh();
   }, 20000);
+  setInterval(() => forgetEnded(), 60000);
 }
 
 const root = document.getElementById("checkin");

@@ -42,8 +42,10 @@ export function setUpCamera({ text: T, onCode, isBusy }) {
     }
     scanner = new window.QrScanner($("camera-video"), onScan, {
       preferredCamera: load(CAMERA_KEY, "environment"),
+      // The page's own frame: the library's built-in one, and its code outline, carry
+      // inline styles, which the Content-Security-Policy refuses.
+      overlay: $("camera-overlay"),
       highlightScanRegion: true,
-      highlightCodeOutline: true,
       returnDetailedScanResult: true,
       maxScansPerSecond: 8,
     });
