@@ -73,6 +73,15 @@ def registration_for_token(token: str) -> Registration:
     return db.first_or_404(sa.select(Registration).where(Registration.manage_token == token))
 
 
+def event_registration_or_404(event: Event, registration_id: int) -> Registration:
+    """One of the event's registrations by id; 404 for another event's."""
+    return db.first_or_404(
+        sa.select(Registration).where(
+            Registration.id == registration_id, Registration.event_id == event.id
+        )
+    )
+
+
 def event_site_or_404(event: Event, site_slug: str, user: StaffUser) -> EventSite:
     """The event's site named in a request, if this user may act on it.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -19,7 +18,6 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from app.auth.access import organizer_required
-from app.extensions import db
 from app.forms import options
 from app.messages import campaigns as services
 from app.messages.audience import describe_audience
@@ -27,10 +25,10 @@ from app.messages.campaigns import LANGUAGES, CampaignOutcome
 from app.messages.forms import CampaignForm
 from app.messages.personal import resend_confirmation
 from app.messages.summaries import campaign_summaries
-from app.models import MessageKind, Registration, utcnow
+from app.models import MessageKind, utcnow
 from app.refusals import Refusal
 from app.templating import event_datetime
-from app.web import event_or_404, save, show_refusal
+from app.web import event_or_404, event_registration_or_404, save, show_refusal
 
 bp = Blueprint("messages", __name__, url_prefix="/manage")
 
@@ -138,11 +136,7 @@ def _registrations_list(slug: str) -> str:
 def resend(slug: str, registration_id: int):
     """Send a person their confirmation again, with invite and badge."""
     event = event_or_404(slug)
-    registration = db.first_or_404(
-        sa.select(Registration).where(
-            Registration.id == registration_id, Registration.event_id == event.id
-        )
-    )
+    registration = event_registration_or_404(event, registration_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     back = _registrations_list(slug)

@@ -11,7 +11,7 @@ from flask_login import current_user
 from app.auth.access import admin_required, organizer_required
 from app.extensions import db
 from app.forms import options
-from app.models import Event, Registration
+from app.models import Event
 from app.privacy.audit import ACTION_LABELS, MAX_PAGE, audit_page
 from app.privacy.forms import AuditFilterForm, ConfirmForm
 from app.privacy.services import (
@@ -22,7 +22,7 @@ from app.privacy.services import (
     personal_data_left,
     retention_ends_at,
 )
-from app.web import event_or_404, int_arg, save
+from app.web import event_or_404, event_registration_or_404, int_arg, save
 
 bp = Blueprint("privacy", __name__, url_prefix="/manage")
 
@@ -89,11 +89,7 @@ def anonymise_event_view(slug: str):
 def erase_registration_view(slug: str, registration_id: int):
     """Erase one person's details on their request, after a confirmation."""
     event = event_or_404(slug)
-    registration = db.first_or_404(
-        sa.select(Registration).where(
-            Registration.id == registration_id, Registration.event_id == event.id
-        )
-    )
+    registration = event_registration_or_404(event, registration_id)
     back = url_for(
         "registrations_manage.edit_registration", slug=slug, registration_id=registration.id
     )

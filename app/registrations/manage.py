@@ -5,7 +5,6 @@ Opening, correcting or cancelling one person's registration is written to the au
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -25,17 +24,9 @@ from app.registrations.listing import (
     status_counts,
 )
 from app.registrations.services import cancel_registration, update_registration, waitlist_note
-from app.web import event_or_404, int_arg, on_get, save
+from app.web import event_or_404, event_registration_or_404, int_arg, on_get, save
 
 bp = Blueprint("registrations_manage", __name__, url_prefix="/manage")
-
-
-def _registration_or_404(event: Event, registration_id: int) -> Registration:
-    return db.first_or_404(
-        sa.select(Registration).where(
-            Registration.id == registration_id, Registration.event_id == event.id
-        )
-    )
 
 
 def _corrected(
@@ -86,7 +77,7 @@ def registrations(slug: str):
 def edit_registration(slug: str, registration_id: int):
     """Correct one registration, or move it to another site or mode."""
     event = event_or_404(slug)
-    registration = _registration_or_404(event, registration_id)
+    registration = event_registration_or_404(event, registration_id)
     form = RegistrationEditForm(obj=on_get(registration))
     form.participation.choices = options(
         [*((es.site.slug, es.site.name) for es in event.event_sites), (ONLINE, _("Online"))]
@@ -125,7 +116,7 @@ def edit_registration(slug: str, registration_id: int):
 def cancel_registration_view(slug: str, registration_id: int):
     """Cancel one registration; the first waitlisted person at that site moves up."""
     event = event_or_404(slug)
-    registration = _registration_or_404(event, registration_id)
+    registration = event_registration_or_404(event, registration_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
     back = url_for("registrations_manage.registrations", slug=slug)
