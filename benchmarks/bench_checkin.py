@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -178,13 +179,26 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_gunicorn(target: str, database_url: str, workers: int) -> tuple[subprocess.Popen, int]:
+def _start_redis() -> tuple[subprocess.Popen, str]:
+    """A Redis of its own, as production shares its rate limits in one (check-ins do not use it)."""
+    port = _free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        stdout=subprocess.DEVNULL,
+    )
+    return process, f"redis://127.0.0.1:{port}/0"
+
+
+def _start_gunicorn(
+    target: str, database_url: str, workers: int, redis_url: str
+) -> tuple[subprocess.Popen, int]:
     port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "FLASK_CONFIG": "production",
         "SECRET_KEY": secrets.token_hex(16),
+        "RATELIMIT_STORAGE_URI": redis_url,
     }
     process = subprocess.Popen(
         [
@@ -309,6 +323,10 @@ def main() -> None:
         )
         return
 
+    if shutil.which("redis-server") is None:
+        print("redis-server is not installed (Debian: redis-server); production serves with it.")
+        return
+
     count = int(os.environ.get("BENCH_CHECKINS", "3000"))
     seconds = float(os.environ.get("BENCH_SECONDS", "60"))
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -327,10 +345,12 @@ def main() -> None:
         )
         warm_up, measured = codes[-200:], codes[:count]
 
-        app_server, app_port = _start_gunicorn("wsgi:app", database_url, workers)
+        redis_server, redis_url = _start_redis()
+        processes.append(redis_server)
+        app_server, app_port = _start_gunicorn("wsgi:app", database_url, workers, redis_url)
         processes.append(app_server)
         floor_server, floor_port = _start_gunicorn(
-            "benchmarks.bench_checkin:floor_app()", database_url, workers
+            "benchmarks.bench_checkin:floor_app()", database_url, workers, redis_url
         )
         processes.append(floor_server)
         targets = {
