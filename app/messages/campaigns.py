@@ -25,6 +25,7 @@ from markupsafe import Markup
 from app import labels
 from app.database import flush_unless_duplicate
 from app.extensions import db
+from app.guards import CONTROL_CHARACTERS, has_control_character
 from app.messages.audience import Audience, language_counts
 from app.models import (
     Campaign,
@@ -46,8 +47,6 @@ BODY_MAX_LENGTH = 20000
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 #: A tag, a comment or an entity: a subject is plain text and shown as typed.
 _MARKUP = re.compile(r"<[A-Za-z/!?]|&(?:#\d+|#x[0-9A-Fa-f]+|[A-Za-z]+);")
-#: Control characters other than newlines and tabs: never meant, and PostgreSQL refuses NUL.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def new_idempotency_key() -> str:
@@ -122,7 +121,7 @@ def text_to_html(body: str) -> Markup:
 
 
 def _cleaned(text: MessageText) -> MessageText:
-    body = _CONTROL.sub("", text.body.replace("\r\n", "\n").replace("\r", "\n"))
+    body = CONTROL_CHARACTERS.sub("", text.body.replace("\r\n", "\n").replace("\r", "\n"))
     # Only the ends of the subject are trimmed: a newline inside it is refused below.
     return MessageText(subject=text.subject.strip(" \t"), body=body.strip())
 
@@ -143,7 +142,7 @@ def _checked_texts(
                 "Write a subject in %(language)s too, or leave this language empty.",
                 language=name,
             )
-        elif "\n" in text.subject or "\r" in text.subject or _CONTROL.search(text.subject):
+        elif "\n" in text.subject or "\r" in text.subject or has_control_character(text.subject):
             errors[subject_field] = _("The subject must fit on one line.")
         elif _MARKUP.search(text.subject):
             errors[subject_field] = _(
