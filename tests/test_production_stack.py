@@ -725,7 +725,7 @@ def _scanner(stack: Stack, todo: list[str], lock: threading.Lock, until: float, 
     while time.monotonic() < until:
         with lock:
             if not todo:
-                return
+                break
             scan = Scan(todo.pop(), str(uuid.uuid4()))
             scans.append(scan)
         give_up = time.monotonic() + 20
@@ -735,7 +735,8 @@ def _scanner(stack: Stack, todo: list[str], lock: threading.Lock, until: float, 
                 connection = connection or stack.browser().connection(timeout=10)
                 scan.status = stack.checkin(scan.code, scan.client_id, connection).status
             except (OSError, http.client.HTTPException):
-                connection.close()
+                if connection is not None:
+                    connection.close()
                 connection = None
                 scan.status = None
             if scan.status in (200, 201):
