@@ -72,6 +72,8 @@ class Config:
     REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "20 per minute")
     #: Every registration form sent per address, good or not: a looser cap against junk floods.
     REGISTER_ATTEMPT_RATE_LIMIT = os.environ.get("REGISTER_ATTEMPT_RATE_LIMIT", "60 per minute")
+    #: Certificate checks at /verify/<code> per address: plenty for people, not for guessing.
+    VERIFY_RATE_LIMIT = os.environ.get("VERIFY_RATE_LIMIT", "60 per minute")
 
     #: How many reverse proxies sit in front of the app (for client addresses).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))

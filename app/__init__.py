@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import babel, csrf, db, limiter, login_manager, migrate, select_locale
@@ -107,6 +108,9 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to see this page.")
+    # Flashed as plain text, translated into the language of the request that needed it.
+    login_manager.localize_callback = str
     login_manager.user_loader(load_staff_user)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -121,9 +125,16 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.api.routes import bp as api_bp
-    from app.attendance import downloads, import_views, routes  # noqa: F401  (they add views to bp)
+    from app.attendance import (  # noqa: F401  (they add views to bp)
+        completion_views,
+        downloads,
+        import_views,
+        paper_views,
+        routes,
+    )
     from app.attendance.blueprint import bp as attendance_bp
     from app.auth.routes import bp as auth_bp
+    from app.certificates.routes import bp as certificates_bp
     from app.checkin.routes import bp as checkin_bp
     from app.events.manage import bp as events_manage_bp
     from app.events.routes import bp as events_bp
@@ -150,6 +161,7 @@ def register_blueprints(app: Flask) -> None:
         privacy_bp,
         checkin_bp,
         attendance_bp,
+        certificates_bp,
         api_bp,
     ):
         app.register_blueprint(blueprint)

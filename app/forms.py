@@ -25,6 +25,7 @@ from wtforms.validators import (
 )
 
 from app import labels
+from app.form_messages import form_translations
 from app.guards import has_control_character
 from app.models import Gender, Mode, OrgKind
 from app.slugs import SLUG_PATTERN
@@ -63,6 +64,9 @@ class Form(FlaskForm):
     """
 
     class Meta:
+        def get_translations(self, form):
+            return form_translations
+
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
             if is_one_line_text(field):

@@ -64,9 +64,9 @@ def floor_app():
     lookup = sa.text("SELECT id, event_id, site_id FROM registrations WHERE badge_code = :code")
     insert = sa.text(
         "INSERT INTO checkins (client_id, event_id, registration_id, site_id, method, result, "
-        "forced, code, scanned_at, received_at, device) VALUES (:client_id, :event_id, :id, "
-        ":site_id, 'qr', 'admitted', false, :code, now() at time zone 'utc', "
-        "now() at time zone 'utc', '') RETURNING id"
+        "forced, code, scanned_at, day, received_at, device) VALUES (:client_id, :event_id, "
+        ":id, :site_id, 'qr', 'admitted', false, :code, now() at time zone 'utc', "
+        "current_date, now() at time zone 'utc', '') RETURNING id"
     )
 
     @app.post("/floor")

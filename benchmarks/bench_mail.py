@@ -19,21 +19,20 @@ import resource
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 import sqlalchemy as sa
+from flask import current_app
 
-from app import create_app
 from app.extensions import db
 from app.mail.delivery import send_pending
 from app.mail.messages import notify_registration, personal_url
 from app.mail.outbox import build_message, enqueue
 from app.models import EventStatus, MessageKind, Mode, OutboxMessage, Registration
 from app.registrations.services import RegistrationInput, register_participant
-from benchmarks.bench_exports import BenchConfig, _remove, _seed
-from config import _database_url
+from benchmarks import seeding
+from benchmarks.bench_exports import _seed
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000"))
 
@@ -145,71 +144,59 @@ def _deliver(app, workers: int) -> float:
 
 
 def main() -> None:
-    url = os.environ.get("BENCH_DATABASE_URL")
     port = _free_port()
     sink = _start_sink(port)
     try:
-        with tempfile.TemporaryDirectory(prefix="hybriddesk-bench-") as folder:
-            BenchConfig.SQLALCHEMY_DATABASE_URI = (
-                _database_url(url) if url else f"sqlite:///{folder}/bench.sqlite"
-            )
-            BenchConfig.SMTP_HOST = "127.0.0.1"
-            BenchConfig.SMTP_PORT = port
-            BenchConfig.SMTP_STARTTLS = False
-            BenchConfig.PUBLIC_BASE_URL = "http://127.0.0.1:5000"
-            app = create_app(BenchConfig)
-            with app.test_request_context():
-                db.create_all()
-                print(f"database: {db.engine.dialect.name}; {MESSAGES} personal emails")
-                event = _seed(MESSAGES, "mail")
-                try:
-                    before = _peak_rss_mib()
-                    queued = _queue(event)
-                    size = db.session.scalar(
-                        sa.select(sa.func.avg(sa.func.length(OutboxMessage.raw_message)))
-                    )
-                    print(
-                        f"queue     {MESSAGES} in {queued:6.1f} s  {MESSAGES / queued:7.0f}/s"
-                        f"  peak RSS +{_peak_rss_mib() - before:5.1f} MiB"
-                        f"  ~{size / 1024:.1f} KiB each"
-                    )
-                    for workers in (1, 2):
-                        if workers == 2:
-                            db.session.execute(
-                                sa.update(OutboxMessage).values(
-                                    sent_at=None, attempts=0, next_attempt_at=None
-                                )
+        with seeding.bench_app(
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=port,
+            SMTP_STARTTLS=False,
+            PUBLIC_BASE_URL="http://127.0.0.1:5000",
+        ) as backend:
+            app = current_app._get_current_object()
+            print(f"database: {backend}; {MESSAGES} personal emails")
+            with seeding.removed_afterwards(_seed(MESSAGES, "mail")) as event:
+                before = _peak_rss_mib()
+                queued = _queue(event)
+                size = db.session.scalar(
+                    sa.select(sa.func.avg(sa.func.length(OutboxMessage.raw_message)))
+                )
+                print(
+                    f"queue     {MESSAGES} in {queued:6.1f} s  {MESSAGES / queued:7.0f}/s"
+                    f"  peak RSS +{_peak_rss_mib() - before:5.1f} MiB"
+                    f"  ~{size / 1024:.1f} KiB each"
+                )
+                for workers in (1, 2):
+                    if workers == 2:
+                        db.session.execute(
+                            sa.update(OutboxMessage).values(
+                                sent_at=None, attempts=0, next_attempt_at=None
                             )
-                            db.session.commit()
-                        before = _peak_rss_mib()
-                        seconds = _deliver(app, workers)
-                        unsent = db.session.scalar(
-                            sa.select(sa.func.count()).where(OutboxMessage.sent_at.is_(None))
                         )
-                        grew = _peak_rss_mib() - before
-                        print(
-                            f"deliver   {MESSAGES} in {seconds:6.1f} s  "
-                            f"{MESSAGES / seconds:7.0f}/s  peak RSS +{grew:5.1f} MiB"
-                            f"  ({workers} worker(s), {unsent} unsent)",
-                            flush=True,
-                        )
-                    # A mail host that accepts connections and never says a word.
-                    with socket.socket() as black_hole:
-                        black_hole.bind(("127.0.0.1", 0))
-                        black_hole.listen(128)
-                        event.status = EventStatus.PUBLISHED
                         db.session.commit()
-                        _registering(app, event, port, "answering")
-                        _registering(app, event, black_hole.getsockname()[1], "silent (black hole)")
-                    app.config.update(SMTP_PORT=port)
-                    each = _confirmations(event, 100)
-                    print(f"a full confirmation (invite + QR badge) takes {each * 1000:.0f} ms")
-                finally:
-                    db.session.execute(sa.delete(OutboxMessage))
+                    before = _peak_rss_mib()
+                    seconds = _deliver(app, workers)
+                    unsent = db.session.scalar(
+                        sa.select(sa.func.count()).where(OutboxMessage.sent_at.is_(None))
+                    )
+                    grew = _peak_rss_mib() - before
+                    print(
+                        f"deliver   {MESSAGES} in {seconds:6.1f} s  "
+                        f"{MESSAGES / seconds:7.0f}/s  peak RSS +{grew:5.1f} MiB"
+                        f"  ({workers} worker(s), {unsent} unsent)",
+                        flush=True,
+                    )
+                # A mail host that accepts connections and never says a word.
+                with socket.socket() as black_hole:
+                    black_hole.bind(("127.0.0.1", 0))
+                    black_hole.listen(128)
+                    event.status = EventStatus.PUBLISHED
                     db.session.commit()
-                    _remove(event)
-                db.session.remove()
-                db.engine.dispose()
+                    _registering(app, event, port, "answering")
+                    _registering(app, event, black_hole.getsockname()[1], "silent (black hole)")
+                app.config.update(SMTP_PORT=port)
+                each = _confirmations(event, 100)
+                print(f"a full confirmation (invite + QR badge) takes {each * 1000:.0f} ms")
     finally:
         sink.terminate()
         sink.wait(timeout=10)

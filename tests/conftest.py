@@ -319,6 +319,7 @@ def add_checkin(
         result=result,
         reason=reason,
         scanned_at=at or utcnow(),
+        day=event.local_day(at or utcnow()),
         annulled_at=utcnow() if annulled else None,
         **fields,
     )

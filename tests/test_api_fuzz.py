@@ -137,6 +137,8 @@ REFUSED_BEYOND_THE_SCHEMA = {
     ("unknown_site", "site"): lambda value: str(value).strip() not in SITES,
     ("invalid", "scanned_at"): _outside_the_scan_window,
     ("invalid", "email"): _refused_by_the_email_check,
+    # No agenda item of the fuzzer's event counts attendance: every session is refused.
+    ("invalid", "session"): lambda value: True,
 }
 
 

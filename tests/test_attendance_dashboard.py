@@ -71,6 +71,7 @@ def bulk_registrations(event, count: int, site_slugs=("ashgabat", "ahal")) -> No
                 "method": CheckInMethod.ONLINE_JOIN if mode == Mode.ONLINE else CheckInMethod.QR,
                 "result": CheckInResult.ADMITTED,
                 "scanned_at": now - timedelta(minutes=n % 90),
+                "day": event.local_day(now - timedelta(minutes=n % 90)),
                 "received_at": now,
             }
         )
@@ -122,6 +123,9 @@ def test_site_attendance_counts_each_site_and_online(app):
     assert summary.online.attended_by_report == 1
     assert summary.totals.checked_in == 2
     assert summary.totals.attended == 4
+    # Batyr counts at Ahal, where he attended, and as Ashgabat's own who went elsewhere.
+    assert (ashgabat.registered, ashgabat.arrived, ashgabat.attended_elsewhere) == (2, 1, 1)
+    assert (ahal.registered, ahal.arrived, ahal.rate_text) == (2, 1, "50%")
 
     data = summary.to_dict()
     assert [s["slug"] for s in data["sites"]] == ["ashgabat", "ahal"]
@@ -134,8 +138,20 @@ def test_site_attendance_counts_each_site_and_online(app):
         "checked_in": 2,
         "not_arrived": 1,
         "from_other_sites": 1,
+        "registered": 2,
+        "arrived": 1,
+        "attended_elsewhere": 0,
     }
-    assert data["online"] == {"registered": 3, "joined": 1, "attended_by_report": 1}
+    assert data["online"] == {
+        "registered": 3,
+        "joined": 1,
+        "attended_by_report": 1,
+        "attended": 2,
+        "arrived": 2,
+        "attended_elsewhere": 0,
+        "from_other_sites": 0,
+        "not_arrived": 1,
+    }
 
 
 def test_people_admitted_from_another_site_are_counted_apart(app, client, auth):
@@ -151,15 +167,15 @@ def test_people_admitted_from_another_site_are_counted_apart(app, client, auth):
     ahal = site_attendance(event).site("ahal")
     assert ahal.from_other_sites == 2
     assert ahal.checked_in == 3  # everyone let in at Ahal, as before
-    # Ahal's own people add up: one arrived and one awaited of the two confirmed.
-    assert (ahal.arrived, ahal.not_arrived, ahal.confirmed) == (1, 1, 2)
+    # Ahal's own people add up: one arrived and one awaited of the two registered.
+    assert (ahal.arrived, ahal.not_arrived, ahal.registered) == (1, 1, 2)
     assert site_attendance(event).site("ashgabat").from_other_sites == 0
 
     auth.login("organizer@example.org")
     html = client.get(f"/manage/events/{event.slug}/dashboard").get_data(as_text=True)
     row = re.search(r'<tr data-site="ahal">(.*?)</tr>', html, re.S).group(1)
     shown = dict(re.findall(r'data-field="(\w+)">([^<]*)<', row))
-    assert shown["arrived"] == "1" and shown["confirmed"] == "2"
+    assert shown["registered"] == "2" and shown["checked_in"] == "3"
     assert shown["rate"] == "50%"
     assert shown["not_arrived"] == "1"
     assert shown["from_other_sites"] == "2"
@@ -304,3 +320,37 @@ def test_dashboard_needs_a_login_and_a_real_event(app, client, auth):
     auth.login("organizer@example.org")
     assert client.get("/manage/events/no-such-event/dashboard").status_code == 404
     assert client.get(f"/manage/events/{event.slug}/dashboard?site=nowhere").status_code == 404
+
+
+def test_dashboard_counts_the_whole_event_or_the_day_chosen(app, client, auth):
+    make_staff("organizer@example.org", Role.ORGANIZER)
+    start = datetime(2025, 3, 14, 5, 0, tzinfo=UTC)
+    event = make_event(
+        sites={"ashgabat": 50, "ahal": 10}, starts_at=start, duration=timedelta(days=1, hours=8)
+    )
+    person = make_registration(event, name="Aýna Orazowa", site="ahal")
+    add_checkin(event, person, "ahal", at=start)
+    # On the second day she stayed home and joined online.
+    add_checkin(event, person, method=CheckInMethod.ONLINE_JOIN, at=start + timedelta(days=1))
+    auth.login("organizer@example.org")
+
+    def cells(html: str, scope: str) -> dict[str, str]:
+        row = re.search(rf'<tr data-site="{scope}">(.*?)</tr>', html, re.S).group(1)
+        return dict(re.findall(r'data-field="(\w+)">([^<]*)<', row))
+
+    whole = client.get(f"/manage/events/{event.slug}/dashboard").get_data(as_text=True)
+    assert '<option value="2025-03-15">' in whole
+    assert (cells(whole, "ahal")["checked_in"], cells(whole, "_online")["attended"]) == ("1", "0")
+    assert cells(whole, "_totals")["attended"] == "1"
+
+    second = client.get(f"/manage/events/{event.slug}/dashboard?day=2025-03-15")
+    html = second.get_data(as_text=True)
+    assert '<option value="2025-03-15" selected>' in html
+    ahal, online = cells(html, "ahal"), cells(html, "_online")
+    assert (ahal["checked_in"], ahal["attended_elsewhere"], ahal["rate"]) == ("0", "1", "100%")
+    assert (online["attended"], online["from_other_sites"]) == ("1", "1")
+    assert cells(html, "_totals")["attended"] == "1"
+    assert "dashboard.json?day=2025-03-15" in html
+    data = client.get(f"/manage/events/{event.slug}/dashboard.json?day=2025-03-15").get_json()
+    assert data["summary"]["day"] == "2025-03-15"
+    assert data["summary"]["online"]["attended"] == 1

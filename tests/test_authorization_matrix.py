@@ -17,13 +17,22 @@ import uuid
 from dataclasses import dataclass
 
 import openpyxl
+import PIL.Image
 import pypdf
 import pytest
 import sqlalchemy as sa
 
 from app.checkin.services import admit_checkin
 from app.extensions import db
-from app.models import ApiToken, CheckIn, Registration, Reminder, Role, hash_api_token
+from app.models import (
+    ApiToken,
+    Certificate,
+    CheckIn,
+    Registration,
+    Reminder,
+    Role,
+    hash_api_token,
+)
 from tests.conftest import Auth, csrf_token_from, make_event, make_registration, make_staff
 
 PUBLIC = "public"  # anyone, signed in or not
@@ -79,8 +88,20 @@ ACCESS: dict[str, str] = {
     "attendance.report": ORGANIZER,
     "attendance.report_download": ORGANIZER,
     "attendance.report_pdf": ORGANIZER,
+    "attendance.completion": ORGANIZER,
+    "attendance.completion_csv": ORGANIZER,
     "attendance.import_report": ORGANIZER,
     "attendance.confirm_import": ORGANIZER,
+    "attendance.paper_sheet": STAFF,
+    "attendance.undo_paper_checkin": STAFF,
+    "certificates.manage": ORGANIZER,
+    "certificates.issue": ORGANIZER,
+    "certificates.revoke_stale": ORGANIZER,
+    "certificates.revoke": ORGANIZER,
+    "certificates.settings": ORGANIZER,
+    "certificates.remove_signature": ORGANIZER,
+    "certificates.signature": ORGANIZER,
+    "certificates.sheet": ORGANIZER,
     "invites.badge_sheet": STAFF,
     "api.openapi": PUBLIC,
     "api.create_checkin": STAFF,
@@ -99,6 +120,7 @@ PEOPLE_BY_SITE = {
     "attendance.registrations_csv",
     "attendance.registrations_xlsx",
     "invites.badge_sheet",
+    "attendance.paper_sheet",
     "api.find_registrations",
     "api.roster",
 }
@@ -161,6 +183,12 @@ def world(app) -> World:
     [reminder, _later] = add_defaults(event)
     token = ApiToken(user=coordinator_a, token_hash=hash_api_token("not-used"), label="door")
     db.session.add(token)
+    # A certificate and a signature, so that the certificates' pages have something to show.
+    db.session.add(Certificate(event=event, registration=person_a))
+    signature = io.BytesIO()
+    PIL.Image.new("RGB", (40, 20), "white").save(signature, "PNG")
+    event.certificate_signature = signature.getvalue()
+    event.certificate_signature_type = "image/png"
     db.session.commit()
     values = {
         "slug": event.slug,

@@ -64,6 +64,27 @@ def test_the_registrations_language_drives_its_email(client, app):
     assert translated("tk", "Thank you for registering. Your place is confirmed.") in body
 
 
+@pytest.mark.parametrize("language", ["ru", "tk"])
+def test_form_messages_speak_the_pages_language(client, app, language):
+    """WTForms' own messages ("This field is required.") follow the page, Turkmen too."""
+    event = make_event()
+    path = f"/events/{event.slug}/register?lang={language}"
+    data = {"csrf_token": get_csrf(client, path), "participation": "ahal", "email": "nope"}
+    page = client.post(path, data=data).get_data(as_text=True)
+    for english in ("This field is required.", "Invalid email address."):
+        assert english not in page
+        assert translated(language, english) in page
+
+
+@pytest.mark.parametrize("language", ["ru", "tk"])
+def test_the_sign_in_prompt_speaks_the_pages_language(client, app, language):
+    client.get(f"/?lang={language}")
+    page = client.get("/manage/", follow_redirects=True).get_data(as_text=True)
+    expected = translated(language, "Please sign in to see this page.")
+    assert expected != "Please sign in to see this page." and expected in page
+    assert "Please log in to access this page." not in page
+
+
 def test_every_string_in_the_code_is_translated(tmp_path):
     """A new string without a Russian or Turkmen translation fails here."""
     template = tmp_path / "messages.pot"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.test import EnvironBuilder
 
+from app.attendance.completion import completion_of
 from app.attendance.imports import (
     ReportFormatError,
     ReportSource,
@@ -455,3 +456,44 @@ def test_zoom_report_without_a_blank_line_after_the_meeting_block(app):
     report = parse_report(text.encode("utf-8"), ASHGABAT, near=START)
     assert report.title.startswith("The Constitution of Turkmenistan")
     assert len(report.segments) == 13
+
+
+TWO_DAYS = """\
+Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,Recording Consent
+Aýna Orazowa,ayna@example.org,03/14/2025 09:58:00 AM,03/14/2025 02:00:00 PM,242,Yes,Y
+Aýna Orazowa,ayna@example.org,03/15/2025 10:05:00 AM,03/15/2025 10:35:00 AM,30,Yes,Y
+"""
+
+SECOND_DAY = """\
+Name (Original Name),User Email,Join Time,Leave Time,Duration (Minutes),Guest,Recording Consent
+Aýna Orazowa,ayna@example.org,03/15/2025 10:00:00 AM,03/15/2025 02:00:00 PM,240,Yes,Y
+"""
+
+
+def test_a_report_over_several_days_counts_each_day_on_its_own(app, client, signed_in_organizer):
+    """Online attendance counts per day, as at the door: each day meets the threshold or not,
+    and a later day's report adds that day instead of changing the first."""
+    event = make_event("training", {"ashgabat": 50}, starts_at=START, duration=timedelta(days=2))
+    ayna = make_registration(event, name="Aýna Orazowa", email="ayna@example.org", site=None)
+    preview = upload(
+        client, event, TWO_DAYS.encode(), "zoom.csv", threshold="60", unit="minutes"
+    ).get_data(as_text=True)
+    assert confirm(client, event, preview).status_code == 302
+    by_day = {row.day: (row.result, row.online_minutes) for row in report_rows(event)}
+    assert by_day == {
+        date(2025, 3, 14): (CheckInResult.ADMITTED, 242),
+        date(2025, 3, 15): (CheckInResult.REFUSED, 30),
+    }
+
+    preview = upload(
+        client, event, SECOND_DAY.encode(), "zoom.csv", threshold="60", unit="minutes"
+    ).get_data(as_text=True)
+    assert confirm(client, event, preview).status_code == 302
+    db.session.expire_all()
+    by_day = {row.day: (row.result, row.online_minutes) for row in report_rows(event)}
+    assert by_day == {
+        date(2025, 3, 14): (CheckInResult.ADMITTED, 242),
+        date(2025, 3, 15): (CheckInResult.ADMITTED, 240),
+    }
+    assert len(report_rows(event)) == 2
+    assert completion_of(event, ayna).days_attended == 2

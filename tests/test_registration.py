@@ -121,6 +121,7 @@ def test_full_site_puts_people_on_the_waitlist(client, app):
         ("participation", None, "Choose how you will take part."),
         ("phone", "call me maybe", "Use digits, spaces and + ( ) - only."),
         ("org_kind", "secret-service", "Not a valid choice."),
+        ("org_kind", "", "Choose the kind of organisation, or Other if none fits."),
     ],
 )
 def test_bad_fields_get_a_message_at_the_field_and_write_nothing(

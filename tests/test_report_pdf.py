@@ -21,8 +21,9 @@ from tests.conftest import add_checkin, make_event, make_registration, make_site
 
 SVG = "{http://www.w3.org/2000/svg}"
 ODD_SITE = 'Mary <&> "centre"'
-#: A table row as pdftotext lays it out: label, registered, attended, rate.
-PDF_ROW = re.compile(r"^\s*(\S.*?)\s{2,}(\d+)\s+(\d+)\s+(\d+%|–)\s*$")
+#: A by-site row as pdftotext lays it out: label, registered, attended here, attended at
+#: another site, came from another site, rate.
+PDF_ROW = re.compile(r"^\s*(\S.*?)\s{2,}(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s+(\d+%|–)\s*$")
 HTML_ROW = re.compile(
     r'<th scope="row">([^<]*)</th><td class="num">(\d+)</td><td class="num">(\d+)'
 )
@@ -75,11 +76,11 @@ def html_by_site(html: str) -> dict[str, tuple[int, int]]:
 
 
 def api_by_site(data: dict) -> dict[str, tuple[int, int]]:
-    rows = {site["name"]: (site["confirmed"], site["checked_in"]) for site in data["sites"]}
+    rows = {site["name"]: (site["registered"], site["checked_in"]) for site in data["sites"]}
     online = data["online"]
-    rows["Online"] = (online["registered"], online["joined"] + online["attended_by_report"])
+    rows["Online"] = (online["registered"], online["attended"])
     totals = data["totals"]
-    rows["Total"] = (totals["confirmed"] + totals["online_registered"], totals["attended"])
+    rows["Total"] = (totals["registered"], totals["attended"])
     return rows
 
 

@@ -48,6 +48,7 @@ def world(app, auth):
         "slug": event.slug,
         "site_slug": "ahal",
         "token": in_person.manage_token,
+        "code": "A" * 32,
         "registration_id": in_person.id,
         "item_id": event.agenda_items[0].id,
         "site_id": in_person.site_id,

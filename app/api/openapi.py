@@ -111,6 +111,16 @@ _DEVICE = {
     "description": "Names the device; else the X-Device header, else the User-Agent. "
     "Trimmed and cut to 200 characters.",
 }
+_SESSION = {
+    "anyOf": [
+        {"type": "integer", "minimum": 1},
+        {"type": "string", "pattern": "^[0-9]{1,20}$"},
+        {"enum": ["", None]},
+    ],
+    "description": "The id of an agenda item of this event that counts attendance: admits to "
+    "that session (for its day) instead of the day's admission at the door. Once per person "
+    "and session; leave it out for the door.",
+}
 _CLIENT_ID = {
     "type": "string",
     "pattern": CLIENT_ID_PATTERN,
@@ -127,6 +137,21 @@ _COUNT = {"type": "integer", "minimum": 0}
 #: A site's counts, in the roster and in the attendance figures alike.
 _ADMITTED_HERE = {**_COUNT, "description": "Admitted here, whoever they registered for."}
 _NOT_ARRIVED = {**_COUNT, "description": "Confirmed for this site and not admitted anywhere yet."}
+#: The attendance figures count each person once, where they attended (see the
+#: Attendance schema); these are the fields every line of them has.
+_REGISTERED = {
+    **_COUNT,
+    "description": "Registered here: confirmed, plus anyone who attended whatever their status.",
+}
+_ARRIVED = {
+    **_COUNT,
+    "description": "This line's own people who attended, here or elsewhere. The attendance "
+    "rate is arrived / registered, never above 100%; registered - arrived = not_arrived.",
+}
+_ATTENDED_ELSEWHERE = {
+    **_COUNT,
+    "description": "This line's own people who count at another site or online.",
+}
 
 _REGISTRATION_PROPERTIES = {
     "name": {"type": "string"},
@@ -164,14 +189,42 @@ _SITE_COUNTS = {
     "capacity": _COUNT,
     "confirmed": _COUNT,
     "waitlisted": _COUNT,
-    "checked_in": _ADMITTED_HERE,
-    "not_arrived": _NOT_ARRIVED,
+    "checked_in": {
+        **_COUNT,
+        "description": "Counted here (attended here), whoever they registered for.",
+    },
+    "not_arrived": {
+        **_COUNT,
+        "description": "Confirmed for this site and not attended anywhere, online included.",
+    },
     "from_other_sites": {
         **_COUNT,
-        "description": "Admitted here, though registered for another site or online; "
-        "also counted in checked_in. The site's own people who arrived are "
-        "confirmed - not_arrived.",
+        "description": "Counted here, though registered for another site or online; "
+        "also counted in checked_in.",
     },
+    "registered": _REGISTERED,
+    "arrived": _ARRIVED,
+    "attended_elsewhere": _ATTENDED_ELSEWHERE,
+}
+_ONLINE_COUNTS = {
+    "registered": _REGISTERED,
+    "joined": {**_COUNT, "description": "People who opened their join link."},
+    "attended_by_report": {
+        **_COUNT,
+        "description": "People an imported meeting report shows at or above the threshold.",
+    },
+    "attended": {
+        **_COUNT,
+        "description": "Counted online, whoever they registered for: a person admitted at "
+        "a site that day counts there instead.",
+    },
+    "arrived": _ARRIVED,
+    "attended_elsewhere": _ATTENDED_ELSEWHERE,
+    "from_other_sites": {
+        **_COUNT,
+        "description": "Counted online, though registered for a site; also counted in attended.",
+    },
+    "not_arrived": {**_COUNT, "description": "Confirmed online and not attended anywhere."},
 }
 _TOTALS = {
     name: _COUNT
@@ -185,7 +238,20 @@ _TOTALS = {
         "online_joined",
         "online_attended_by_report",
         "attended",
+        "registered",
+        "arrived",
+        "attended_elsewhere",
+        "from_other_sites",
     )
+}
+_TOTALS["attended"] = {
+    **_COUNT,
+    "description": "Distinct people who attended: the sum of the sites' checked_in and "
+    "online's attended.",
+}
+_TOTALS["registered"] = {
+    **_COUNT,
+    "description": "Registered at the sites and online (the sites only when limited to some).",
 }
 
 SCHEMAS: dict = {
@@ -261,6 +327,7 @@ SCHEMAS: dict = {
             "force": _flag("Admit a person registered for another site (or online) here."),
             "method": _choice(["qr", "search"], "qr unless given."),
             "device": _DEVICE,
+            "session": _SESSION,
         },
     },
     "CheckinAnswer": _object(
@@ -401,21 +468,25 @@ SCHEMAS: dict = {
         {
             "status": {"const": "ok"},
             "event": {"type": "string"},
+            "day": {
+                "type": ["string", "null"],
+                "format": "date",
+                "description": "The day counted (?day=); null for the whole event.",
+            },
             "generated_at": _TIME,
             "sites": {"type": "array", "items": _ref("SiteAttendance")},
             "online": {
-                "oneOf": [
-                    _object(
-                        {"registered": _COUNT, "joined": _COUNT, "attended_by_report": _COUNT},
-                        ["registered", "joined", "attended_by_report"],
-                    ),
-                    {"type": "null"},
-                ],
+                "oneOf": [_object(_ONLINE_COUNTS, list(_ONLINE_COUNTS)), {"type": "null"}],
                 "description": "Left out (null) when limited to some sites.",
             },
             "totals": _object(_TOTALS, list(_TOTALS)),
         },
-        ["status", "event", "generated_at", "sites", "online", "totals"],
+        ["status", "event", "day", "generated_at", "sites", "online", "totals"],
+        description="Each person counts once per day, where they attended that day: at a "
+        "site when admitted there, otherwise online when they joined with their link or a "
+        "meeting report admitted them. Over the whole event, once, where they attended on "
+        "their first day. Each is registered where they registered. So the sites' "
+        "checked_in and online's attended add up to totals.attended.",
     ),
     "UndoAnswer": _object(
         {"status": {"const": "ok"}, "checkin": _ref("Checkin")}, ["status", "checkin"]
@@ -523,8 +594,9 @@ PATHS: dict = {
                     "unknown_code (recorded, a CheckinAnswer), or no such event (an Error).",
                 ),
                 "422": _error(
-                    "invalid: a malformed body, or a scan time out of bounds; unknown_site: "
-                    "a site not in this event. `field` names the field."
+                    "invalid: a malformed body, a scan time out of bounds, or a session that "
+                    "is not one of this event's agenda items counting attendance; "
+                    "unknown_site: a site not in this event. `field` names the field."
                 ),
                 **_TOO_LARGE,
             },
@@ -623,10 +695,22 @@ PATHS: dict = {
             {
                 "200": _json(_ref("Attendance"), "Counts; a coordinator gets their sites."),
                 "404": _error("No such event, or the site does not take part in it."),
+                "422": _error("invalid: ?day= is not a date, YYYY-MM-DD (`field` is day)."),
             },
             operationId="getAttendance",
             summary="Per site: registered, checked in, not arrived; online; totals",
-            parameters=[_SLUG, _site_query(False)],
+            parameters=[
+                _SLUG,
+                _site_query(False),
+                {
+                    "name": "day",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"anyOf": [{"type": "string", "format": "date"}, {"const": ""}]},
+                    "description": "A day, YYYY-MM-DD (one of the event's, in its time zone): "
+                    "count that day only. Left out or empty: the whole event.",
+                },
+            ],
         )
     },
     "/openapi.json": {

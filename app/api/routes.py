@@ -25,10 +25,11 @@ from app.api.serializers import (
     registration_to_dict,
     roster_to_dict,
 )
+from app.attendance.counting import parse_day
 from app.attendance.services import site_attendance
 from app.auth.access import allowed_site_ids, can_access_site
 from app.checkin.roster import event_and_site, search_registrations, site_roster
-from app.checkin.services import admit_checkin, undo_checkin
+from app.checkin.services import admit_checkin, counted_session, undo_checkin
 from app.checkin.walk_ins import register_walk_in, staff_register
 from app.extensions import db
 from app.guards import has_control_character
@@ -46,6 +47,8 @@ ISO_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
 SEARCH_LIMIT = 20
+#: The most digits a session's id may be sent with as a string.
+SESSION_DIGITS = 20
 
 
 #: The HTTP status of each refusal; a reason not listed is a conflict with the data (409).
@@ -168,6 +171,24 @@ def _device(body: dict) -> str:
     return (request.headers.get("X-Device") or request.user_agent.string or "")[:200]
 
 
+def _session_id(body: dict) -> int | None:
+    """The optional ``session``: an agenda item id, as a number or a string of digits."""
+    value = body.get("session")
+    if value is None or value == "":
+        return None
+    if isinstance(value, str) and len(value) <= SESSION_DIGITS and value.isascii():
+        value = int(value) if value.isdigit() else None
+    elif isinstance(value, float) and value.is_integer():
+        value = int(value)  # 7.0 is the number 7, as JSON Schema has it
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise Refusal(
+            Reason.INVALID,
+            _("session must be the id of an agenda item, a whole number."),
+            "session",
+        )
+    return value
+
+
 def _event_or_404(slug: str) -> Event:
     event, _site = event_and_site(slug, None)
     if event is None:
@@ -211,11 +232,13 @@ def create_checkin(slug: str):
     method = _enum(CheckInMethod, body, "method", CheckInMethod.QR)
     if method not in (CheckInMethod.QR, CheckInMethod.SEARCH):
         raise Refusal(Reason.INVALID, _("method must be qr or search."), "method")
+    session_id = _session_id(body)
     event, site = event_and_site(slug, site_slug)
     if event is None:
         raise Refusal(Reason.NOT_FOUND, _("There is no such event."))
     if site is None:
         raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."), "site")
+    session = counted_session(event, session_id) if session_id is not None else None
     outcome = admit_checkin(
         event,
         site,
@@ -226,6 +249,7 @@ def create_checkin(slug: str):
         force=force,
         method=method,
         device=_device(body),
+        session=session,
     )
     answer, status = outcome_to_dict(outcome), outcome_status(outcome)
     db.session.commit()
@@ -346,8 +370,9 @@ def roster(slug: str):
 
 @bp.get("/events/<slug>/attendance")
 def attendance(slug: str):
-    """Per site: registered, checked in and not arrived; online joins; totals."""
+    """Per site and online: registered, attended and not arrived, for the event or a day."""
     event = _event_or_404(slug)
     site = _site_param(event, required=False)
+    day = parse_day(request.args.get("day"))
     site_ids = {site.id} if site else allowed_site_ids(api_user())
-    return jsonify(status="ok", **site_attendance(event, site_ids).to_dict())
+    return jsonify(status="ok", **site_attendance(event, site_ids, day).to_dict())

@@ -33,7 +33,7 @@ MIMETYPES = {"xlsx": XLSX_MIMETYPE, "pdf": "application/pdf"}
 Builder = Callable[[Event, set[int] | None], "Iterable[bytes] | bytes"]
 
 
-def _csv_response(chunks, filename: str) -> Response:
+def csv_response(chunks, filename: str) -> Response:
     response = Response(stream_with_context(chunks), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -72,7 +72,7 @@ def site_download(stem: str, extension: str) -> Callable[[Builder], Callable[[st
             content = build(event, site_ids)
             filename = _filename(event, event_site, stem, extension)
             if extension == "csv":
-                return _csv_response(content, filename)
+                return csv_response(content, filename)
             return _file_response(content, MIMETYPES[extension], filename)
 
         return view

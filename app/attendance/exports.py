@@ -199,56 +199,69 @@ def attendance_xlsx(
     return target.getvalue()
 
 
-def _write_summary(workbook, sheet, summary: AttendanceSummary) -> None:
-    bold = workbook.add_format({"bold": True})
-    header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "bottom": 1})
-    titles = [
+def summary_columns() -> list[str]:
+    """The summary sheet's headings: the report's by-site columns, then the site's room."""
+    return [
         _("Site"),
+        _("Registered"),
+        _("Attended here"),
+        _("Attended at another site"),
+        _("Came from another site"),
+        _("Attendance rate"),
+        _("Not arrived"),
         _("Capacity"),
         _("Confirmed"),
         _("Waitlisted"),
-        _("Checked in"),
-        _("Not arrived"),
     ]
+
+
+def _write_summary(workbook, sheet, summary: AttendanceSummary) -> None:
+    """The dashboard's table: each site, online, and the total, counted by the one rule."""
+    bold = workbook.add_format({"bold": True})
+    header = workbook.add_format({"bold": True, "bg_color": "#E8EDF3", "bottom": 1})
+    percent = workbook.add_format({"num_format": "0%"})
+    bold_percent = workbook.add_format({"bold": True, "num_format": "0%"})
+    titles = summary_columns()
     sheet.set_column(0, 0, 32)
     sheet.set_column(1, len(titles) - 1, 14)
     for index, title in enumerate(titles):
         sheet.write_string(0, index, title, header)
+
+    def write_line(row: int, label: str, line, here: int, awaited: int, room, *, strong=False):
+        sheet.write_string(row, 0, label, bold if strong else None)
+        figures = (line.registered, here, line.attended_elsewhere, line.from_other_sites)
+        for index, value in enumerate(figures, start=1):
+            sheet.write_number(row, index, value, bold if strong else None)
+        if line.registered:
+            # Rounded down, as the page writes it, so 100% means everyone.
+            rate = (100 * line.arrived // line.registered) / 100
+            sheet.write_number(row, 5, rate, bold_percent if strong else percent)
+        else:
+            sheet.write_string(row, 5, "–", bold if strong else None)
+        sheet.write_number(row, 6, awaited, bold if strong else None)
+        for index, value in enumerate(room, start=7):
+            sheet.write_number(row, index, value, bold if strong else None)
+
     row = 1
     for site in summary.sites:
-        sheet.write_string(row, 0, site.name)
-        for index, value in enumerate(
-            (site.capacity, site.confirmed, site.waitlisted, site.checked_in, site.not_arrived),
-            start=1,
-        ):
-            sheet.write_number(row, index, value)
+        room = (site.capacity, site.confirmed, site.waitlisted)
+        write_line(row, site.name, site, site.checked_in, site.not_arrived, room)
+        row += 1
+    online = summary.online
+    if online is not None:
+        write_line(row, _("Online"), online, online.attended, online.not_arrived, ())
         row += 1
     totals = summary.totals
-    sheet.write_string(row, 0, _("All sites"), bold)
-    for index, value in enumerate(
-        (
-            totals.capacity,
-            totals.confirmed,
-            totals.waitlisted,
-            totals.checked_in,
-            totals.not_arrived,
-        ),
-        start=1,
-    ):
-        sheet.write_number(row, index, value, bold)
+    room = (totals.capacity, totals.confirmed, totals.waitlisted)
+    write_line(row, _("Total"), totals, totals.attended, totals.awaited, room, strong=True)
     row += 2
-    if summary.online is not None:
-        for index, title in enumerate(
-            (_("Online"), _("Registered"), _("Joined"), _("Attended by report"))
-        ):
+    if online is not None:
+        for index, title in enumerate((_("Online"), _("Joined"), _("Attended by report"))):
             sheet.write_string(row, index, title, header)
         row += 1
         sheet.write_string(row, 0, _("Online"))
-        for index, value in enumerate(
-            (summary.online.registered, summary.online.joined, summary.online.attended_by_report),
-            start=1,
-        ):
-            sheet.write_number(row, index, value)
+        sheet.write_number(row, 1, online.joined)
+        sheet.write_number(row, 2, online.attended_by_report)
         row += 2
     sheet.write_string(row, 0, _("Attended in total"), bold)
     sheet.write_number(row, 1, totals.attended, bold)

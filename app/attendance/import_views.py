@@ -72,11 +72,11 @@ def import_report(slug: str):
                     )
                 ]
             else:
-                return _render_preview(event, payload, token, manual={})
+                return _render_preview(event, payload, token, manual={}, rooms={})
     return render_template("attendance/import_upload.html", event=event, form=form)
 
 
-def _plan(event: Event, payload: dict, manual: dict[str, int]) -> ImportPlan:
+def _plan(event: Event, payload: dict, manual: dict[str, int], rooms: dict[str, int]) -> ImportPlan:
     """The plan for a previewed report, matched against the registrations as they are now."""
     return build_import_plan(
         event,
@@ -85,11 +85,14 @@ def _plan(event: Event, payload: dict, manual: dict[str, int]) -> ImportPlan:
         people_from_payload(payload),
         payload["threshold"],
         manual,
+        rooms,
     )
 
 
-def _render_preview(event: Event, payload: dict, token: str, manual: dict[str, int]):
-    plan = _plan(event, payload, manual)
+def _render_preview(
+    event: Event, payload: dict, token: str, manual: dict[str, int], rooms: dict[str, int]
+):
+    plan = _plan(event, payload, manual, rooms)
     form = ConfirmImportForm(payload=token)
     return render_template(
         "attendance/import_preview.html",
@@ -101,14 +104,17 @@ def _render_preview(event: Event, payload: dict, token: str, manual: dict[str, i
     )
 
 
-def _manual_matches() -> dict[str, int]:
-    """The rows matched by hand: ``match-<key>`` is a registration id; anything else is ignored."""
-    manual = {}
+def _tagged(prefix: str) -> dict[str, int]:
+    """The rows the organiser chose for by hand: ``<prefix><key>`` names an id.
+
+    Anything else is ignored; an id that is not the event's is ignored by the plan.
+    """
+    tagged = {}
     for key, value in request.form.items():
-        registration_id = parse_int(value, minimum=1)
-        if key.startswith("match-") and registration_id is not None:
-            manual[key.removeprefix("match-")] = registration_id
-    return manual
+        chosen_id = parse_int(value, minimum=1)
+        if key.startswith(prefix) and chosen_id is not None:
+            tagged[key.removeprefix(prefix)] = chosen_id
+    return tagged
 
 
 def _preview_expired(slug: str):
@@ -130,10 +136,11 @@ def confirm_import(slug: str):
         return _preview_expired(slug)
     if payload.get("event") != event.id:
         abort(400)
-    manual = _manual_matches()
+    # ``match-<key>``: a registration picked by hand; ``room-<key>``: a centre's room.
+    manual, rooms = _tagged("match-"), _tagged("room-")
     if "preview" in request.form:
-        return _render_preview(event, payload, form.payload.data, manual)
-    plan = _plan(event, payload, manual)
+        return _render_preview(event, payload, form.payload.data, manual, rooms)
+    plan = _plan(event, payload, manual, rooms)
     try:
         outcome = apply_import(
             event,
@@ -151,7 +158,15 @@ def confirm_import(slug: str):
             ),
             "error",
         )
-        return _render_preview(event, payload, form.payload.data, manual)
+        return _render_preview(event, payload, form.payload.data, manual, rooms)
+    rooms_note = (
+        " "
+        + ngettext(
+            "%(num)d centre's room recorded.", "%(num)d centres' rooms recorded.", len(plan.rooms)
+        )
+        if plan.rooms
+        else ""
+    )
     flash(
         _(
             "Report imported: %(new)d new, %(updated)d updated, %(unchanged)d unchanged.",
@@ -164,7 +179,8 @@ def confirm_import(slug: str):
             "%(num)d person in the report was not matched.",
             "%(num)d people in the report were not matched.",
             len(plan.unmatched),
-        ),
+        )
+        + rooms_note,
         "success",
     )
     return redirect(url_for("attendance.report", slug=slug))

@@ -8,7 +8,7 @@ in (the partial unique indexes guarantee at most one of each), so a list of
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -203,6 +203,9 @@ def attendance_rows(event: Event, site_ids: set[int] | None = None) -> Iterator[
 
 @dataclass(frozen=True)
 class SigninRow:
+    registration_id: int
+    #: The row's code, printed on the sheet and shown where the sheet is recorded.
+    code: str
     name: str
     organization: str
     position: str
@@ -215,17 +218,47 @@ class SigninSection:
     rows: list[SigninRow]
 
 
+#: A row code has at least this many characters of the badge code (30 bits).
+ROW_CODE_LENGTH = 6
+
+
+def row_codes(badge_codes: list[str], minimum: int = ROW_CODE_LENGTH) -> dict[str, str]:
+    """Each badge code's row code: its shortest beginning, of ``minimum`` characters or
+    more, that no other of ``badge_codes`` (the event's) begins with."""
+    ordered = sorted(set(badge_codes))
+
+    def shared(a: str, b: str) -> int:
+        length = 0
+        for x, y in zip(a, b, strict=False):
+            if x != y:
+                break
+            length += 1
+        return length
+
+    codes = {}
+    for index, code in enumerate(ordered):
+        neighbours = ordered[max(index - 1, 0) : index] + ordered[index + 1 : index + 2]
+        length = max([minimum, *(shared(code, other) + 1 for other in neighbours)])
+        codes[code] = code[:length]
+    return codes
+
+
 def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[SigninSection]:
     """One section per site: confirmed for it or admitted at it, sorted by name.
 
-    One query for all sites; rows are sorted in Python by folded name so that
-    Turkmen and Cyrillic names sort the same on SQLite and PostgreSQL.
+    Each person once per section, with their first arrival there. One query for
+    the people and one for the event's badge codes (the row codes are short
+    beginnings of them, unique within the event). Rows are sorted in Python by
+    folded name so that Turkmen and Cyrillic names sort the same on SQLite and
+    PostgreSQL.
     """
     admission = aliased(CheckIn)
     event_sites = [es for es in event.event_sites if site_ids is None or es.site_id in site_ids]
     wanted = {es.site_id for es in event_sites}
     rows = db.session.execute(
         sa.select(
+            Registration.id,
+            Registration.badge_code,
             Registration.name,
             Registration.organization,
             Registration.position,
@@ -248,21 +281,39 @@ def signin_sections(event: Event, site_ids: set[int] | None = None) -> list[Sign
                 admission.site_id.in_(wanted),
             )
         )
+        .order_by(admission.scanned_at)
         .execution_options(yield_per=BATCH)
-    )
-    per_site: dict[int, list[tuple[str, SigninRow]]] = {site_id: [] for site_id in wanted}
-    for name, organization, position, site_id, status, admitted_site, admitted_at in rows:
-        key = fold_for_search(name) + "\x00" + name
-        if admitted_site in per_site:
-            per_site[admitted_site].append(
-                (key, SigninRow(name, organization, position, admitted_at))
+    ).all()
+    codes = row_codes(
+        list(
+            db.session.scalars(
+                sa.select(Registration.badge_code).where(Registration.event_id == event.id)
             )
+        )
+    )
+    per_site: dict[int, dict[int, tuple[str, SigninRow]]] = {site_id: {} for site_id in wanted}
+    admitted_elsewhere = {
+        rid
+        for rid, _c, _n, _o, _p, site_id, _s, admitted_site, _a in rows
+        if admitted_site is not None and admitted_site != site_id
+    }
+    for rid, badge_code, name, organization, position, site_id, status, admitted_site, at in rows:
+        key = fold_for_search(name) + "\x00" + name
+        row = SigninRow(rid, codes[badge_code], name, organization, position, None)
+        # Rows come in order of arrival, so the first kept for a site is the first arrival.
+        if admitted_site in per_site and rid not in per_site[admitted_site]:
+            per_site[admitted_site][rid] = (key, replace(row, arrived_at=at))
         # Someone admitted at another site has arrived; they will not sign here.
-        if site_id in per_site and admitted_site is None and status == RegistrationStatus.CONFIRMED:
-            per_site[site_id].append((key, SigninRow(name, organization, position, None)))
+        if (
+            site_id in per_site
+            and rid not in admitted_elsewhere
+            and status == RegistrationStatus.CONFIRMED
+        ):
+            per_site[site_id].setdefault(rid, (key, row))
     return [
         SigninSection(
-            es.site.name, [row for _, row in sorted(per_site[es.site_id], key=lambda item: item[0])]
+            es.site.name,
+            [row for _, row in sorted(per_site[es.site_id].values(), key=lambda item: item[0])],
         )
         for es in event_sites
     ]

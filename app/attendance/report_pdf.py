@@ -34,7 +34,13 @@ from reportlab.platypus import (
 )
 
 from app.attendance.charts import arrival_steps
-from app.attendance.reports import AttendanceReport, ReportArrivals, ReportLine, methods_note
+from app.attendance.reports import (
+    AttendanceReport,
+    ReportArrivals,
+    ReportLine,
+    ReportTable,
+    methods_note,
+)
 from app.fonts import fit_text, register_fonts
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
@@ -44,6 +50,8 @@ FRAME_PADDING = 6
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN - 2 * FRAME_PADDING
 #: The narrowest column of figures in the report tables, and reportlab's cell padding.
 MIN_NUMBER_WIDTH, CELL_PADDING = 72, 6
+#: The least room the labels of a report table keep beside its figures.
+MIN_LABEL_WIDTH = 130
 ACCENT = colors.HexColor("#0b5cad")
 REGISTERED = colors.HexColor("#9fb7d3")
 MUTED = colors.HexColor("#5b6470")
@@ -109,14 +117,14 @@ def render_report_pdf(
         Spacer(1, 10),
         _totals(report.total, styles),
     ]
-    for title, lines in report.tables():
+    for table in report.tables():
         story.append(
             KeepTogether(
                 [
-                    _heading(title, styles),
-                    _bars_drawing(lines, styles),
+                    _heading(table.title, styles),
+                    _bars_drawing(table.lines, styles),
                     Spacer(1, 6),
-                    _figures_table(lines, report.total, styles),
+                    _figures_table(table, styles),
                 ]
             )
         )
@@ -238,33 +246,24 @@ def _totals(total: ReportLine, styles: _Styles) -> Table:
     return table
 
 
-def _figures_table(lines: Sequence[ReportLine], total: ReportLine, styles: _Styles) -> Table:
+def _figures_table(table: ReportTable, styles: _Styles) -> Table:
+    titles = table.columns()
+    # Each column of figures is wide enough for the longest word of any heading, so none
+    # is cut in Russian or Turkmen, leaving the labels room; where five columns cannot
+    # have that much, their headings are set smaller until the words fit.
+    widest = max(stringWidth(word, styles.bold, 8.5) for title in titles for word in title.split())
+    room = (CONTENT_WIDTH - MIN_LABEL_WIDTH) / len(titles)
+    number_width = min(room, max(MIN_NUMBER_WIDTH, widest + 2 * CELL_PADDING))
+    size = min(8.5, 8.5 * (number_width - 2 * CELL_PADDING - 1) / widest)
     header = styles.paragraph(8.5, bold=True)
-    header_number = styles.paragraph(8.5, bold=True, alignment=TA_RIGHT)
+    header_number = styles.paragraph(size, bold=True, alignment=TA_RIGHT)
     cell = styles.paragraph(9)
-    titles = (_("Registered"), _("Attended"), _("Attendance rate"))
     rows = [["", *(Paragraph(escape(title), header_number) for title in titles)]]
-    for line in [*lines, total]:
-        label = _("Total") if line is total else line.label
+    total = table.total
+    for line in [*table.lines, total]:
         style = header if line is total else cell
-        rows.append(
-            [
-                Paragraph(escape(label), style),
-                str(line.registered),
-                str(line.attended),
-                line.rate_text,
-            ]
-        )
-    # Wide enough for the longest word of any heading, so none is cut in Russian or Turkmen.
-    number_width = max(
-        [MIN_NUMBER_WIDTH]
-        + [
-            stringWidth(word, styles.bold, 8.5) + 2 * CELL_PADDING
-            for title in titles
-            for word in title.split()
-        ]
-    )
-    widths = (CONTENT_WIDTH - 3 * number_width, number_width, number_width, number_width)
+        rows.append([Paragraph(escape(line.label), style), *(str(v) for v in table.figures(line))])
+    widths = (CONTENT_WIDTH - len(titles) * number_width, *[number_width] * len(titles))
     return _table(rows, widths, styles, total_row=True)
 
 

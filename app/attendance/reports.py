@@ -1,15 +1,14 @@
 """The attendance report an organiser pastes into a donor report.
 
 Registered versus attended by site, mode, kind of organisation and gender, the
-attendance rate, and refused check-ins by reason. Two aggregate queries.
-
-"Registered" means confirmed, plus anyone who attended whatever their status
-(a waitlisted person let in at the door still took part). Each person who
-attended is counted once: at the site where they were admitted, or online
-when they joined online or an imported report shows them above the threshold.
+attendance rate, and refused check-ins by reason. Every figure follows the one
+counting rule of ``app.attendance.counting`` (see its docstring), so each
+person counts once, each table adds up to the same total, and no rate is above
+100%.
 
 The report page, its charts, the CSV and the printable PDF are all drawn from
-one ``attendance_report`` result, so they cannot disagree.
+one ``attendance_report`` result, so they cannot disagree; the dashboard, the
+API and the workbook's summary count with the same rule.
 """
 
 from __future__ import annotations
@@ -17,13 +16,14 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
-from sqlalchemy.orm import aliased
 
 from app import labels
+from app.attendance.counting import Group, Line, count_groups, tally, total
 from app.attendance.services import arrivals_over_time
 from app.extensions import db
 from app.models import (
@@ -31,33 +31,75 @@ from app.models import (
     CheckInMethod,
     CheckInResult,
     Event,
-    Gender,
     Mode,
-    Registration,
-    RegistrationStatus,
     Site,
-    live_admission,
-    live_site_admission,
     utcnow,
 )
 
 
 @dataclass
-class ReportLine:
-    label: str
-    registered: int = 0
-    attended: int = 0
+class ReportLine(Line):
+    label: str = ""
     #: The site a by-site line stands for; None for online and for the other tables.
     site_id: int | None = None
 
-    @property
-    def rate(self) -> float | None:
-        """Attended as a share of registered; None when nobody registered."""
-        return self.attended / self.registered if self.registered else None
+
+class Movement(StrEnum):
+    """What "elsewhere" means in a table whose people may count away from where they
+    registered; a table without movement shows registered, attended and the rate."""
+
+    NONE = "none"
+    SITES = "sites"
+    MODES = "modes"
+
+
+@dataclass
+class ReportTable:
+    title: str
+    lines: list[ReportLine]
+    movement: Movement = Movement.NONE
 
     @property
-    def rate_text(self) -> str:
-        return "–" if self.rate is None else f"{self.rate:.0%}"
+    def shows_movement(self) -> bool:
+        return self.movement != Movement.NONE
+
+    def columns(self) -> list[str]:
+        """The headings of the figures, in the order ``figures`` gives them."""
+        if self.movement == Movement.SITES:
+            middle = [
+                _("Attended here"),
+                _("Attended at another site"),
+                _("Came from another site"),
+            ]
+        elif self.movement == Movement.MODES:
+            middle = [
+                _("Attended in this mode"),
+                _("Attended in the other mode"),
+                _("Came from the other mode"),
+            ]
+        else:
+            middle = [_("Attended")]
+        return [_("Registered"), *middle, _("Attendance rate")]
+
+    def figures(self, line: Line) -> list[int | str]:
+        """A line's figures under ``columns``."""
+        if not self.shows_movement:
+            return [line.registered, line.attended, line.rate_text]
+        return [
+            line.registered,
+            line.attended,
+            line.attended_elsewhere,
+            line.came_from_elsewhere,
+            line.rate_text,
+        ]
+
+    @property
+    def total(self) -> ReportLine:
+        """The sum of the lines: the report's total, with the people who moved."""
+        line = ReportLine(label=_("Total"))
+        for each in self.lines:
+            line.add(each)
+        return line
 
 
 @dataclass
@@ -73,93 +115,101 @@ class AttendanceReport:
     by_mode: list[ReportLine] = field(default_factory=list)
     by_org_kind: list[ReportLine] = field(default_factory=list)
     by_gender: list[ReportLine] = field(default_factory=list)
-    total: ReportLine = field(default_factory=lambda: ReportLine(""))
+    total: ReportLine = field(default_factory=ReportLine)
     refused: list[RefusalLine] = field(default_factory=list)
+    #: The day counted; None for the whole event.
+    day: date | None = None
     generated_at: datetime = field(default_factory=utcnow)
 
-    def tables(self) -> list[tuple[str, list[ReportLine]]]:
+    def tables(self) -> list[ReportTable]:
         return [
-            (_("By site"), self.by_site),
-            (_("By mode"), self.by_mode),
-            (_("By kind of organisation"), self.by_org_kind),
-            (_("By gender"), self.by_gender),
+            ReportTable(_("By site"), self.by_site, Movement.SITES),
+            ReportTable(_("By mode"), self.by_mode, Movement.MODES),
+            ReportTable(_("By kind of organisation"), self.by_org_kind),
+            ReportTable(_("By gender"), self.by_gender),
         ]
 
 
-def attendance_report(event: Event) -> AttendanceReport:
-    """Build the report for an event with two aggregate queries."""
-    admission = aliased(CheckIn)
-    online = aliased(CheckIn)
-    online_attended = (
-        sa.exists()
-        .where(
-            online.registration_id == Registration.id,
-            online.site_id.is_(None),
-            live_admission(online),
-        )
-        .label("online_attended")
-    )
-    groups = (
-        Registration.mode,
-        Registration.site_id,
-        Registration.org_kind,
-        Registration.gender,
-        Registration.status,
-        admission.site_id,
-        online_attended,
-    )
-    rows = db.session.execute(
-        sa.select(*groups, sa.func.count(Registration.id))
-        .outerjoin(
-            admission,
-            live_site_admission(admission),
-        )
-        .where(Registration.event_id == event.id)
-        .group_by(*groups)
-    ).all()
-
+def attendance_report(event: Event, day: date | None = None) -> AttendanceReport:
+    """The report for the whole event, or for one day: two aggregate queries (three when
+    someone registered for or attended a site no longer in the event)."""
+    groups = count_groups(event, day)
     site_names = {es.site_id: es.site.name for es in event.event_sites}
-    online_label = str(labels.MODE[Mode.ONLINE])
-    by_site = {site_id: ReportLine(name, site_id=site_id) for site_id, name in site_names.items()}
-    by_site_online = ReportLine(online_label)
-    by_mode = {mode: ReportLine(str(label)) for mode, label in labels.MODE.items()}
-    by_kind = {kind: ReportLine(str(label)) for kind, label in labels.ORG_KIND.items()}
-    by_gender: dict[Gender | None, ReportLine] = {
-        gender: ReportLine(str(label)) for gender, label in labels.GENDER.items()
+    missing = {
+        site_id
+        for group in groups
+        for site_id in (group.home_site_id, group.place_site_id)
+        if site_id is not None and site_id not in site_names
     }
-    by_gender[None] = ReportLine(_("Not stated"))
-    total = ReportLine(_("All participants"))
+    if missing:
+        site_names.update(
+            db.session.execute(sa.select(Site.id, Site.name).where(Site.id.in_(missing))).all()
+        )
+    online_label = str(labels.MODE[Mode.ONLINE])
 
-    for mode, site_id, org_kind, gender, status, admitted_site, was_online, count in rows:
-        attended = admitted_site is not None or bool(was_online)
-        if status != RegistrationStatus.CONFIRMED and not attended:
-            continue
-        home = by_site_online if mode == Mode.ONLINE else by_site.get(site_id)
-        if home is not None:
-            home.registered += count
-        # By site, attendance is counted where it happened, not where they registered.
-        if admitted_site is not None:
-            where = by_site.setdefault(
-                admitted_site,
-                ReportLine(site_names.get(admitted_site, "?"), site_id=admitted_site),
-            )
-            where.attended += count
-        elif attended:
-            by_site_online.attended += count
-        for line in (by_mode[mode], by_kind[org_kind], by_gender[gender], total):
-            line.registered += count
-            if attended:
-                line.attended += count
+    def site_line(site_id: int | None) -> ReportLine:
+        if site_id is None:
+            return ReportLine(label=online_label)
+        return ReportLine(label=site_names.get(site_id, "?"), site_id=site_id)
+
+    by_site = tally(groups, _home_site, _place_site, site_line)
+    site_lines = [by_site.get(site_id) or site_line(site_id) for site_id in site_names]
+    online_line = by_site.get(None) or site_line(None)
+    by_mode = tally(
+        groups,
+        lambda group: group.mode,
+        lambda group: group.place_mode,
+        lambda mode: ReportLine(label=str(labels.MODE[mode])),
+    )
+    by_kind = tally(
+        groups,
+        lambda group: group.org_kind,
+        make=lambda kind: ReportLine(label=str(labels.ORG_KIND[kind])),
+    )
+    by_gender = tally(
+        groups,
+        lambda group: group.gender,
+        make=lambda gender: ReportLine(
+            label=str(labels.GENDER[gender]) if gender else _("Not stated")
+        ),
+    )
+    everyone = ReportLine(label=_("All participants"))
+    everyone.add(total(groups))
 
     report = AttendanceReport(
-        by_site=[*by_site.values(), by_site_online],
-        by_mode=list(by_mode.values()),
-        by_org_kind=[line for line in by_kind.values() if line.registered or line.attended],
-        by_gender=[line for line in by_gender.values() if line.registered or line.attended],
-        total=total,
+        by_site=site_lines + ([online_line] if _has_online(event, online_line) else []),
+        by_mode=[
+            by_mode.get(mode) or ReportLine(label=str(label)) for mode, label in labels.MODE.items()
+        ],
+        by_org_kind=_in_order(by_kind, labels.ORG_KIND),
+        by_gender=_in_order(by_gender, [*labels.GENDER, None]),
+        total=everyone,
+        day=day,
     )
-    report.refused = refused_checkins(event)
+    report.refused = refused_checkins(event, day)
     return report
+
+
+def _home_site(group: Group) -> int | None:
+    return group.home_site_id
+
+
+def _place_site(group: Group) -> int | None:
+    return group.place_site_id
+
+
+def _has_online(event: Event, line: Line) -> bool:
+    """Online has a line when the event takes people online, or when anyone counts there."""
+    return event.allows_online or bool(line.registered or line.attended)
+
+
+def _in_order(lines: dict, order) -> list[ReportLine]:
+    """The lines with anyone in them, in the order of the labels."""
+    return [
+        lines[key]
+        for key in order
+        if key in lines and (lines[key].registered or lines[key].attended)
+    ]
 
 
 def methods_note() -> list[str]:
@@ -174,10 +224,21 @@ def methods_note() -> list[str]:
             "once it is checked in."
         ),
         _(
-            "Registered: confirmed registrations, and anyone who attended. Each person who "
-            "attended is counted once, at the site where they were checked in, or online "
-            "when they joined with their link or an imported meeting report shows them "
-            "above the threshold."
+            "Each person is counted once per day, where they actually attended that day: at "
+            "the site where they were checked in, otherwise online when they joined with "
+            "their link or an imported meeting report shows them above the threshold. Over "
+            "the whole event, a person who attended on several days is counted once, where "
+            "they attended on their first day."
+        ),
+        _(
+            "Registered: confirmed registrations, and anyone who attended, counted where "
+            'they registered (their site, or online). "Attended here" counts everyone who '
+            'attended at a site (or online), wherever they registered; "came from another '
+            'site" are those among them who registered elsewhere or online, and "attended '
+            "at another site\" are the site's own people who attended elsewhere, online "
+            "included. The attendance rate is the share of the registered people who "
+            "attended anywhere, so it can never be more than all of them, and every table "
+            "adds up to the same total."
         ),
     ]
 
@@ -201,7 +262,7 @@ class ReportArrivals:
 
 def report_arrivals(event: Event, report: AttendanceReport) -> ReportArrivals:
     """Arrivals at each site of the report, over the time span the dashboard uses."""
-    arrivals = arrivals_over_time(event)
+    arrivals = arrivals_over_time(event, day=report.day)
     start, end = arrivals.domain(event)
     series = [
         ArrivalSeries(line, arrivals.per_site.get(line.site_id, []))
@@ -211,7 +272,7 @@ def report_arrivals(event: Event, report: AttendanceReport) -> ReportArrivals:
     return ReportArrivals(start, end, series)
 
 
-def refused_checkins(event: Event) -> list[RefusalLine]:
+def refused_checkins(event: Event, day: date | None = None) -> list[RefusalLine]:
     """Refused check-in attempts grouped by reason and place, most frequent first."""
     rows = db.session.execute(
         sa.select(CheckIn.reason, CheckIn.method, Site.name, sa.func.count(CheckIn.id))
@@ -221,6 +282,7 @@ def refused_checkins(event: Event) -> list[RefusalLine]:
             CheckIn.result == CheckInResult.REFUSED,
             CheckIn.annulled_at.is_(None),
         )
+        .where(CheckIn.day == day if day is not None else sa.true())
         .group_by(CheckIn.reason, CheckIn.method, Site.name)
     ).all()
     lines = []
@@ -244,13 +306,21 @@ def report_csv(event_title: str, report: AttendanceReport) -> bytes:
     writer = csv.writer(buffer)
     writer.writerow([neutralise(event_title)])
     writer.writerow([])
-    for title, lines in [*report.tables(), (_("Total"), [report.total])]:
-        writer.writerow([title, _("Registered"), _("Attended"), _("Attendance rate")])
-        for line in lines:
-            writer.writerow(
-                [neutralise(line.label), line.registered, line.attended, line.rate_text]
-            )
+    for table in report.tables():
+        writer.writerow([table.title, *table.columns()])
+        for line in [*table.lines, table.total]:
+            writer.writerow([neutralise(line.label), *table.figures(line)])
         writer.writerow([])
+    writer.writerow([_("Total"), _("Registered"), _("Attended"), _("Attendance rate")])
+    writer.writerow(
+        [
+            neutralise(report.total.label),
+            report.total.registered,
+            report.total.attended,
+            report.total.rate_text,
+        ]
+    )
+    writer.writerow([])
     writer.writerow([_("Refused check-ins"), _("Where"), _("Count")])
     for refusal in report.refused:
         writer.writerow([neutralise(refusal.reason), neutralise(refusal.where), refusal.count])

@@ -6,13 +6,20 @@ all three add their views to the one ``attendance`` blueprint.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
 from flask import current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from app.attendance.blueprint import bp, site_scope
 from app.attendance.charts import arrivals_svg, bars_svg
+from app.attendance.completion import event_days
+from app.attendance.counting import parse_day
+from app.attendance.days import days_and_sessions
 from app.attendance.reports import attendance_report, methods_note, report_arrivals
+from app.attendance.rooms import centre_rooms
 from app.attendance.services import (
     AttendanceSummary,
     JoinState,
@@ -26,6 +33,7 @@ from app.attendance.services import (
 from app.auth.access import organizer_required, staff_required
 from app.extensions import db
 from app.models import Event, EventSite
+from app.refusals import Refusal
 from app.templating import event_time
 from app.web import event_or_404, registration_for_token
 
@@ -66,41 +74,66 @@ def join(token: str):
 # --- the live dashboard -----------------------------------------------------
 
 
-def _dashboard(
-    slug: str,
-) -> tuple[Event, EventSite | None, AttendanceSummary, dict[str, Markup]]:
-    """The event, the site asked for (if any), the figures and a chart per site."""
+@dataclass(frozen=True)
+class DashboardView:
+    event: Event
+    #: The site asked for, if any.
+    event_site: EventSite | None
+    summary: AttendanceSummary
+    #: A chart of arrivals per site, by slug.
+    charts: dict[str, Markup]
+    #: The event's days, to choose one from (one day: no choice to make).
+    days: list[date]
+    #: Why the ?day= asked for was not used, or "".
+    day_error: str
+
+
+def _dashboard(slug: str) -> DashboardView:
+    """The event, the site and day asked for, the figures and a chart per site."""
     event = event_or_404(slug)
     site_ids, event_site = site_scope(event)
-    summary = site_attendance(event, site_ids)
-    arrivals = arrivals_over_time(event, site_ids)
+    try:
+        day = parse_day(request.args.get("day"))
+        day_error = ""
+    except Refusal as refusal:
+        day, day_error = None, refusal.message
+    summary = site_attendance(event, site_ids, day)
+    arrivals = arrivals_over_time(event, site_ids, day=day)
     start, end = arrivals.domain(event)
     charts = {
         site.slug: arrivals_svg(
             arrivals.per_site.get(site.site_id, []),
             start,
             end,
-            site.confirmed,
+            site.registered,
             event.zone,
             _("Arrivals over time at %(site)s", site=site.name),
         )
         for site in summary.sites
     }
-    return event, event_site, summary, charts
+    return DashboardView(event, event_site, summary, charts, event_days(event), day_error)
 
 
 @bp.route("/manage/events/<slug>/dashboard")
 @staff_required
 def dashboard(slug: str):
     """Live arrivals per site and online; coordinators see their own sites."""
-    event, event_site, summary, charts = _dashboard(slug)
+    view = _dashboard(slug)
+    day = view.summary.day
     return render_template(
         "attendance/dashboard.html",
-        event=event,
-        summary=summary,
-        charts=charts,
-        event_site=event_site,
-        data_url=url_for("attendance.dashboard_data", slug=slug, site=request.args.get("site")),
+        event=view.event,
+        summary=view.summary,
+        charts=view.charts,
+        event_site=view.event_site,
+        days=view.days,
+        day_error=view.day_error,
+        data_url=url_for(
+            "attendance.dashboard_data",
+            slug=slug,
+            site=request.args.get("site"),
+            day=day.isoformat() if day else None,
+        ),
         refresh_ms=current_app.config["DASHBOARD_REFRESH_MS"],
     )
 
@@ -109,11 +142,11 @@ def dashboard(slug: str):
 @staff_required
 def dashboard_data(slug: str):
     """The dashboard's figures and charts, fetched every few seconds by the page."""
-    event, _event_site, summary, charts = _dashboard(slug)
+    view = _dashboard(slug)
     response = jsonify(
-        summary=summary.to_dict(),
-        charts={slug: str(svg) for slug, svg in charts.items()},
-        updated=event_time(summary.generated_at, event, "medium"),
+        summary=view.summary.to_dict(),
+        charts={slug: str(svg) for slug, svg in view.charts.items()},
+        updated=event_time(view.summary.generated_at, view.event, "medium"),
     )
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -129,8 +162,8 @@ def report(slug: str):
     event = event_or_404(slug)
     report = attendance_report(event)
     sections = [
-        (title, lines, bars_svg(lines, _("%(table)s: registered and attended", table=title)))
-        for title, lines in report.tables()
+        (table, bars_svg(table.lines, _("%(table)s: registered and attended", table=table.title)))
+        for table in report.tables()
     ]
     arrivals = report_arrivals(event, report)
     arrival_charts = [
@@ -153,6 +186,8 @@ def report(slug: str):
         report=report,
         sections=sections,
         arrival_charts=arrival_charts,
+        days_sessions=days_and_sessions(event),
+        rooms=centre_rooms(event),
         methods=methods_note(),
         printable=request.args.get("print") == "1",
     )

@@ -1,23 +1,22 @@
 """Attendance derived from check-ins: per-site counts, online attendance and joins.
 
-Attendance is never stored on its own. A person attended a site when there is
-an admitted, unannulled check-in with that site; online attendance comes from
-the unannulled rows without a site (the personal join link, or an imported
-meeting report whose result says whether the person reached the threshold).
-Every function here uses a fixed number of aggregate queries, however many
-people registered.
+Attendance is never stored on its own. Who attended, and where each person
+counts, follows the one counting rule of ``app.attendance.counting`` (see its
+docstring): the dashboard, the API, the workbook's summary and the report all
+give the same numbers for the same data. Every function here uses a fixed number
+of aggregate queries, however many people registered.
 """
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
+from app.attendance.counting import Line, count_groups, rate_text, tally
 from app.extensions import db
 from app.models import (
     CheckIn,
@@ -26,12 +25,10 @@ from app.models import (
     Event,
     EventSite,
     EventStatus,
-    Mode,
     Registration,
     RegistrationStatus,
     Site,
     live_admission,
-    live_site_admission,
     utcnow,
 )
 
@@ -45,75 +42,127 @@ class SiteAttendance:
     #: Confirmed in-person registrations for this site.
     confirmed: int
     waitlisted: int
-    #: Admitted here, whoever they registered for (walk-ins and forced admissions count).
+    #: Counted here (attended here), whoever they registered for: walk-ins and people
+    #: let in from another site or online count.
     checked_in: int
-    #: Confirmed for this site and not yet admitted anywhere.
+    #: Confirmed for this site and not attended anywhere, online included.
     not_arrived: int
-    #: Admitted here, though registered for another site or online (part of checked_in).
+    #: Counted here, though registered for another site or online (part of checked_in).
     from_other_sites: int
-
-    @property
-    def arrived(self) -> int:
-        """The site's own people who arrived: with not_arrived it adds up to confirmed.
-
-        Someone let in at another site on purpose counts here, where they are
-        expected, and there among those from other sites.
-        """
-        return self.confirmed - self.not_arrived
+    #: Registered for this site: confirmed, or attended whatever their status.
+    registered: int
+    #: The site's own people who attended, here or elsewhere: with not_arrived it adds
+    #: up to registered.
+    arrived: int
+    #: The site's own people who count at another site or online.
+    attended_elsewhere: int
 
     @property
     def rate_text(self) -> str:
-        return _rate_text(self.arrived, self.confirmed)
+        return rate_text(self.arrived, self.registered)
 
     def to_dict(self) -> dict:
-        data = asdict(self)
-        del data["site_id"]
-        return data
-
-
-def _rate_text(part: int, whole: int) -> str:
-    """A whole percentage, rounded down so that 100% means everyone."""
-    # static/js/dashboard.js writes the rate the same way when it refreshes the page.
-    return "–" if not whole else f"{100 * part // whole}%"
+        return {
+            "slug": self.slug,
+            "name": self.name,
+            "capacity": self.capacity,
+            "confirmed": self.confirmed,
+            "waitlisted": self.waitlisted,
+            "checked_in": self.checked_in,
+            "not_arrived": self.not_arrived,
+            "from_other_sites": self.from_other_sites,
+            "registered": self.registered,
+            "arrived": self.arrived,
+            "attended_elsewhere": self.attended_elsewhere,
+        }
 
 
 @dataclass(frozen=True)
 class OnlineAttendance:
-    #: Confirmed online registrations.
+    #: Registered online: confirmed, or attended whatever their status.
     registered: int
-    #: People who opened their join link inside the join window.
+    #: People who opened their join link.
     joined: int
     #: People an imported meeting report shows at or above the threshold.
     attended_by_report: int
+    #: Counted online, whoever they registered for (a person admitted at a site that day
+    #: counts there, not here).
+    attended: int
+    #: People registered online who attended, online or at a site.
+    arrived: int
+    #: People registered online who count at a site.
+    attended_elsewhere: int
+    #: Counted online, though registered for a site (part of attended).
+    from_other_sites: int
+    #: Confirmed online and not attended anywhere.
+    not_arrived: int
+
+    @property
+    def rate_text(self) -> str:
+        return rate_text(self.arrived, self.registered)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "registered": self.registered,
+            "joined": self.joined,
+            "attended_by_report": self.attended_by_report,
+            "attended": self.attended,
+            "arrived": self.arrived,
+            "attended_elsewhere": self.attended_elsewhere,
+            "from_other_sites": self.from_other_sites,
+            "not_arrived": self.not_arrived,
+        }
 
 
 @dataclass(frozen=True)
 class AttendanceTotals:
+    """The sites' sums, as before, and the figures of everyone the summary covers (the
+    sites, and online unless the summary is limited to some sites)."""
+
     capacity: int
     confirmed: int
     waitlisted: int
+    #: Counted at the sites.
     checked_in: int
+    #: The sites' confirmed people not attended anywhere.
     not_arrived: int
     online_registered: int
     online_joined: int
     online_attended_by_report: int
-    #: Distinct people who attended, at a site or online.
+    #: Distinct people who attended: the sum of every line's attended.
     attended: int
+    #: Registered at the sites and online.
+    registered: int
+    #: The covered people who attended anywhere (the same as attended, unless limited).
+    arrived: int
+    attended_elsewhere: int
+    from_other_sites: int
 
     @property
-    def arrived(self) -> int:
-        """The sites' own people who arrived, wherever they were let in."""
-        return self.confirmed - self.not_arrived
+    def awaited(self) -> int:
+        """Confirmed and not attended anywhere, online included."""
+        return self.registered - self.arrived
 
     @property
     def rate_text(self) -> str:
-        return _rate_text(self.arrived, self.confirmed)
+        return rate_text(self.arrived, self.registered)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {
+            "capacity": self.capacity,
+            "confirmed": self.confirmed,
+            "waitlisted": self.waitlisted,
+            "checked_in": self.checked_in,
+            "not_arrived": self.not_arrived,
+            "online_registered": self.online_registered,
+            "online_joined": self.online_joined,
+            "online_attended_by_report": self.online_attended_by_report,
+            "attended": self.attended,
+            "registered": self.registered,
+            "arrived": self.arrived,
+            "attended_elsewhere": self.attended_elsewhere,
+            "from_other_sites": self.from_other_sites,
+        }
 
 
 @dataclass(frozen=True)
@@ -123,6 +172,8 @@ class AttendanceSummary:
     #: None when the summary is limited to some sites (a coordinator's view).
     online: OnlineAttendance | None
     totals: AttendanceTotals
+    #: The day counted; None for the whole event.
+    day: date | None = None
     generated_at: datetime = field(default_factory=utcnow)
 
     def site(self, slug: str) -> SiteAttendance | None:
@@ -132,6 +183,7 @@ class AttendanceSummary:
         """JSON-ready data, as the dashboard and the API serve it."""
         return {
             "event": self.event_slug,
+            "day": self.day.isoformat() if self.day else None,
             "generated_at": self.generated_at.isoformat(),
             "sites": [site.to_dict() for site in self.sites],
             "online": self.online.to_dict() if self.online else None,
@@ -139,11 +191,14 @@ class AttendanceSummary:
         }
 
 
-def site_attendance(event: Event, site_ids: set[int] | None = None) -> AttendanceSummary:
-    """Per-site and online counts for an event, optionally limited to some sites.
+def site_attendance(
+    event: Event, site_ids: set[int] | None = None, day: date | None = None
+) -> AttendanceSummary:
+    """Per-site and online counts for an event or one of its days, optionally limited
+    to some sites.
 
-    Four aggregate queries whatever the number of registrations. With
-    ``site_ids`` the online figures are left out, since they belong to no site.
+    Three aggregate queries whatever the number of registrations. With ``site_ids``
+    the online figures are left out, since they belong to no site.
     """
     restricted = site_ids is not None
     site_rows = db.session.execute(
@@ -153,98 +208,47 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
         .where(EventSite.site_id.in_(site_ids) if restricted else sa.true())
         .order_by(EventSite.position, Site.name)
     ).all()
-
-    admission = aliased(CheckIn)
-    registration_counts = db.session.execute(
-        sa.select(
-            Registration.site_id,
-            Registration.mode,
-            Registration.status,
-            sa.func.count(Registration.id),
-            sa.func.count(admission.id),
-        )
-        .outerjoin(
-            admission,
-            live_site_admission(admission),
-        )
-        .where(Registration.event_id == event.id)
-        .where(Registration.site_id.in_(site_ids) if restricted else sa.true())
-        .group_by(Registration.site_id, Registration.mode, Registration.status)
-    ).all()
-
-    visitor = Registration.site_id.is_distinct_from(CheckIn.site_id)
-    checkin_counts = db.session.execute(
-        sa.select(
-            CheckIn.site_id,
-            CheckIn.method,
-            sa.func.count(sa.distinct(CheckIn.registration_id)),
-            sa.func.count(sa.distinct(sa.case((visitor, CheckIn.registration_id)))),
-        )
-        .join(Registration, Registration.id == CheckIn.registration_id)
-        .where(
-            CheckIn.event_id == event.id,
-            live_admission(),
-        )
-        .where(CheckIn.site_id.in_(site_ids) if restricted else sa.true())
-        .group_by(CheckIn.site_id, CheckIn.method)
-    ).all()
-
-    attended = db.session.scalar(
-        sa.select(sa.func.count(sa.distinct(CheckIn.registration_id))).where(
-            CheckIn.event_id == event.id,
-            live_admission(),
-            CheckIn.site_id.in_(site_ids) if restricted else sa.true(),
-        )
+    lines = tally(
+        count_groups(event, day),
+        lambda group: group.home_site_id,
+        lambda group: group.place_site_id,
     )
-
-    per_site: dict[int, dict[str, int]] = {}
-    online_registered = 0
-    for site_id, mode, status, number, arrived in registration_counts:
-        if mode == Mode.ONLINE:
-            if status == RegistrationStatus.CONFIRMED:
-                online_registered += number
-            continue
-        counts = per_site.setdefault(site_id, {"confirmed": 0, "waitlisted": 0, "arrived": 0})
-        if status == RegistrationStatus.CONFIRMED:
-            counts["confirmed"] += number
-            counts["arrived"] += arrived
-        elif status == RegistrationStatus.WAITLISTED:
-            counts["waitlisted"] += number
-
-    checked_in: dict[int, int] = {}
-    from_other_sites: dict[int, int] = {}
-    online_counts = {CheckInMethod.ONLINE_JOIN: 0, CheckInMethod.ONLINE_REPORT: 0}
-    for site_id, method, number, visitors in checkin_counts:
-        if site_id is None:
-            online_counts[method] = online_counts.get(method, 0) + number
-        else:
-            checked_in[site_id] = checked_in.get(site_id, 0) + number
-            from_other_sites[site_id] = from_other_sites.get(site_id, 0) + visitors
 
     sites = []
     for site_id, slug, name, capacity in site_rows:
-        counts = per_site.get(site_id, {"confirmed": 0, "waitlisted": 0, "arrived": 0})
+        line = lines.get(site_id, Line())
         sites.append(
             SiteAttendance(
                 site_id=site_id,
                 slug=slug,
                 name=name,
                 capacity=capacity,
-                confirmed=counts["confirmed"],
-                waitlisted=counts["waitlisted"],
-                checked_in=checked_in.get(site_id, 0),
-                not_arrived=counts["confirmed"] - counts["arrived"],
-                from_other_sites=from_other_sites.get(site_id, 0),
+                confirmed=line.confirmed,
+                waitlisted=line.waitlisted,
+                checked_in=line.attended,
+                not_arrived=line.not_arrived,
+                from_other_sites=line.came_from_elsewhere,
+                registered=line.registered,
+                arrived=line.arrived,
+                attended_elsewhere=line.attended_elsewhere,
             )
         )
 
     online = None
     if not restricted:
+        joined, by_report = _online_evidence(event, day)
+        line = lines.get(None, Line())
         online = OnlineAttendance(
-            registered=online_registered,
-            joined=online_counts[CheckInMethod.ONLINE_JOIN],
-            attended_by_report=online_counts[CheckInMethod.ONLINE_REPORT],
+            registered=line.registered,
+            joined=joined,
+            attended_by_report=by_report,
+            attended=line.attended,
+            arrived=line.arrived,
+            attended_elsewhere=line.attended_elsewhere,
+            from_other_sites=line.came_from_elsewhere,
+            not_arrived=line.not_arrived,
         )
+    covered = [*sites, *([online] if online else [])]
     totals = AttendanceTotals(
         capacity=sum(s.capacity for s in sites),
         confirmed=sum(s.confirmed for s in sites),
@@ -254,9 +258,33 @@ def site_attendance(event: Event, site_ids: set[int] | None = None) -> Attendanc
         online_registered=online.registered if online else 0,
         online_joined=online.joined if online else 0,
         online_attended_by_report=online.attended_by_report if online else 0,
-        attended=attended or 0,
+        attended=sum(s.checked_in for s in sites) + (online.attended if online else 0),
+        registered=sum(line.registered for line in covered),
+        arrived=sum(line.arrived for line in covered),
+        attended_elsewhere=sum(line.attended_elsewhere for line in covered),
+        from_other_sites=sum(line.from_other_sites for line in covered),
     )
-    return AttendanceSummary(event_slug=event.slug, sites=sites, online=online, totals=totals)
+    return AttendanceSummary(
+        event_slug=event.slug, sites=sites, online=online, totals=totals, day=day
+    )
+
+
+def _online_evidence(event: Event, day: date | None) -> tuple[int, int]:
+    """How many people opened their join link, and how many a meeting report admitted."""
+    rows = dict(
+        db.session.execute(
+            sa.select(CheckIn.method, sa.func.count(sa.distinct(CheckIn.registration_id)))
+            .where(
+                CheckIn.event_id == event.id,
+                CheckIn.site_id.is_(None),
+                CheckIn.method.in_((CheckInMethod.ONLINE_JOIN, CheckInMethod.ONLINE_REPORT)),
+                live_admission(),
+            )
+            .where(CheckIn.day == day if day is not None else sa.true())
+            .group_by(CheckIn.method)
+        ).all()
+    )
+    return rows.get(CheckInMethod.ONLINE_JOIN, 0), rows.get(CheckInMethod.ONLINE_REPORT, 0)
 
 
 # --- the personal join link -------------------------------------------------
@@ -315,7 +343,8 @@ def record_online_join(registration: Registration, now: datetime | None = None) 
     transaction survives.
     """
     now = now or utcnow()
-    existing = _live_online_row(registration.id, CheckInMethod.ONLINE_JOIN)
+    day = registration.event.local_day(now)
+    existing = _live_online_row(registration.id, CheckInMethod.ONLINE_JOIN, day)
     if existing is None:
         row = CheckIn(
             client_id=str(uuid.uuid4()),
@@ -325,6 +354,7 @@ def record_online_join(registration: Registration, now: datetime | None = None) 
             method=CheckInMethod.ONLINE_JOIN,
             result=CheckInResult.ADMITTED,
             scanned_at=now,
+            day=day,
             received_at=now,
             last_seen_at=now,
             device="join link",
@@ -333,7 +363,7 @@ def record_online_join(registration: Registration, now: datetime | None = None) 
             with db.session.begin_nested():
                 db.session.add(row)
         except sa.exc.IntegrityError:
-            existing = _live_online_row(registration.id, CheckInMethod.ONLINE_JOIN)
+            existing = _live_online_row(registration.id, CheckInMethod.ONLINE_JOIN, day)
             if existing is None:
                 raise
         else:
@@ -342,11 +372,12 @@ def record_online_join(registration: Registration, now: datetime | None = None) 
     return existing
 
 
-def _live_online_row(registration_id: int, method: CheckInMethod) -> CheckIn | None:
+def _live_online_row(registration_id: int, method: CheckInMethod, day: date) -> CheckIn | None:
     return db.session.scalar(
         sa.select(CheckIn).where(
             CheckIn.registration_id == registration_id,
             CheckIn.method == method,
+            CheckIn.day == day,
             CheckIn.site_id.is_(None),
             CheckIn.annulled_at.is_(None),
         )
@@ -385,9 +416,16 @@ def _bucket_expression(column, seconds: int):
 
 
 def arrivals_over_time(
-    event: Event, site_ids: set[int] | None = None, bucket_minutes: int = 10
+    event: Event,
+    site_ids: set[int] | None = None,
+    bucket_minutes: int = 10,
+    day: date | None = None,
 ) -> Arrivals:
-    """Admissions per site and time bucket, grouped in the database: one query."""
+    """Admissions at each site's door per time bucket, grouped in the database: one query.
+
+    Sessions' admissions are left out: a person let in at the door and then to two
+    sessions arrived once.
+    """
     seconds = bucket_minutes * 60
     bucket = _bucket_expression(CheckIn.scanned_at, seconds).label("bucket")
     rows = db.session.execute(
@@ -395,9 +433,11 @@ def arrivals_over_time(
         .where(
             CheckIn.event_id == event.id,
             CheckIn.site_id.is_not(None),
+            CheckIn.session_id.is_(None),
             live_admission(),
         )
         .where(CheckIn.site_id.in_(site_ids) if site_ids is not None else sa.true())
+        .where(CheckIn.day == day if day is not None else sa.true())
         .group_by(CheckIn.site_id, bucket)
         .order_by(CheckIn.site_id, bucket)
     ).all()

@@ -22,8 +22,9 @@ COLUMN_HEADER_HEIGHT = 18
 ROW_HEIGHT = 26
 BLANK_ROWS = 10
 ROWS_PER_PAGE = int((PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - COLUMN_HEADER_HEIGHT) // ROW_HEIGHT)
-#: Column widths in points: number, name, organisation and position, arrival, signature.
-WIDTHS = (26, 150, 170, 48, PAGE_WIDTH - 2 * MARGIN - 26 - 150 - 170 - 48)
+#: Column widths in points: number, row code, name, organisation and position, arrival,
+#: signature.
+WIDTHS = (26, 44, 140, 140, 44, PAGE_WIDTH - 2 * MARGIN - 26 - 44 - 140 - 140 - 44)
 
 
 def _two_lines(text: str, font: str, size: float, width: float) -> list[str]:
@@ -42,8 +43,9 @@ def signin_sheet_pdf(
 ) -> bytes:
     """A4 sign-in sheets: one section per site, each starting on a new page.
 
-    Numbered rows sorted by name, the arrival time of those already checked in,
-    a box to sign, and ten numbered blank rows for walk-ins. Pages are counted
+    Numbered rows sorted by name, each with its row code (to find the row again
+    when the signed sheet is recorded), the arrival time of those already checked
+    in, a box to sign, and ten numbered blank rows for walk-ins. Pages are counted
     per site ("page 2 of 5"), since each site prints its own sheets.
     """
     regular, bold = register_fonts()
@@ -51,7 +53,14 @@ def signin_sheet_pdf(
     canvas = Canvas(buffer, pagesize=A4, pageCompression=1)
     canvas.setTitle(event_title)
     canvas.setAuthor("HybridDesk")
-    titles = (_("No."), _("Name"), _("Organisation / position"), _("Arrival"), _("Signature"))
+    titles = (
+        _("No."),
+        _("Code"),
+        _("Name"),
+        _("Organisation / position"),
+        _("Arrival"),
+        _("Signature"),
+    )
     if not sections:
         sections = [SigninSection(_("No site"), [])]
     for section in sections:
@@ -127,27 +136,30 @@ def _signin_row(canvas, regular, top, number, entry, zone):
     canvas.setFillGray(0)
     x += WIDTHS[0]
     if entry is not None:
-        lines = _two_lines(entry.name, regular, 9, WIDTHS[1] - 6)
+        canvas.setFont(regular, 8)
+        canvas.drawString(x + 3, top - 15, fit_text(entry.code, regular, 8, WIDTHS[1] - 6))
+        x += WIDTHS[1]
+        lines = _two_lines(entry.name, regular, 9, WIDTHS[2] - 6)
         canvas.setFont(regular, 9)
         baseline = top - 11 if len(lines) == 2 else top - 15
         for line in lines:
             canvas.drawString(x + 3, baseline, line)
             baseline -= 10
-        x += WIDTHS[1]
+        x += WIDTHS[2]
         canvas.setFont(regular, 8.5)
         canvas.drawString(
-            x + 3, top - 11, fit_text(entry.organization, regular, 8.5, WIDTHS[2] - 6)
+            x + 3, top - 11, fit_text(entry.organization, regular, 8.5, WIDTHS[3] - 6)
         )
         canvas.setFont(regular, 7.5)
         canvas.setFillGray(0.35)
-        canvas.drawString(x + 3, top - 21, fit_text(entry.position, regular, 7.5, WIDTHS[2] - 6))
+        canvas.drawString(x + 3, top - 21, fit_text(entry.position, regular, 7.5, WIDTHS[3] - 6))
         canvas.setFillGray(0)
-        x += WIDTHS[2]
+        x += WIDTHS[3]
         if entry.arrived_at is not None:
             canvas.setFont(regular, 9)
             canvas.drawString(x + 3, top - 15, entry.arrived_at.astimezone(zone).strftime("%H:%M"))
-        x += WIDTHS[3]
+        x += WIDTHS[4]
     else:
-        x += WIDTHS[1] + WIDTHS[2] + WIDTHS[3]
+        x += WIDTHS[1] + WIDTHS[2] + WIDTHS[3] + WIDTHS[4]
     canvas.setStrokeGray(0.55)
-    canvas.rect(x + 3, bottom + 3, WIDTHS[4] - 6, ROW_HEIGHT - 6, stroke=1, fill=0)
+    canvas.rect(x + 3, bottom + 3, WIDTHS[5] - 6, ROW_HEIGHT - 6, stroke=1, fill=0)

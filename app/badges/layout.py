@@ -180,7 +180,7 @@ def _qr_rectangles(code: str) -> tuple[tuple[int, int, int, int], ...]:
     return tuple(sorted(rectangles, key=lambda r: (r[1], r[0])))
 
 
-def _draw_qr(canvas: Canvas, code: str, x: float, y: float, size: float) -> None:
+def draw_qr(canvas: Canvas, code: str, x: float, y: float, size: float) -> None:
     """The QR with its quiet zone inside the ``size`` square whose lower left is (x, y)."""
     count = len(qr_matrix(code))
     module = size / (count + 2 * QUIET_ZONE)
@@ -241,4 +241,4 @@ def draw_badge(canvas: Canvas, badge: BadgeData) -> None:
         canvas, top, (badge.position, POSITION_BOX), (badge.organization, ORGANIZATION_BOX)
     )
     _draw_pill(canvas, badge.participation, bold, top - 2 * mm)
-    _draw_qr(canvas, badge.code, (BADGE_WIDTH - QR_SIZE) / 2, MARGIN - 2 * mm, QR_SIZE)
+    draw_qr(canvas, badge.code, (BADGE_WIDTH - QR_SIZE) / 2, MARGIN - 2 * mm, QR_SIZE)

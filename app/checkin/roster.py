@@ -19,6 +19,7 @@ from app.models import (
     Registration,
     RegistrationStatus,
     Site,
+    utcnow,
 )
 from app.text import fold_for_search
 
@@ -71,7 +72,8 @@ def search_registrations(
             sa.case((Registration.status == RegistrationStatus.CONFIRMED, 0), else_=1),
             Registration.name,
             Registration.id,
-        ).limit(limit)
+        ).limit(limit),
+        {"day": event.local_day(utcnow())},
     ).all()
     return [RosterEntry(registration, found) for registration, found in rows]
 
@@ -128,7 +130,7 @@ class SiteRoster:
 
 
 def site_roster(event: Event, site: Site) -> SiteRoster:
-    """Everyone registered for a site (any status) and everyone admitted there, by name.
+    """Everyone registered for a site (any status) and everyone admitted there today, by name.
 
     One query, however many registrations.
     """
@@ -136,7 +138,8 @@ def site_roster(event: Event, site: Site) -> SiteRoster:
         _PEOPLE_WITH_ARRIVALS.where(
             Registration.event_id == event.id,
             sa.or_(Registration.site_id == site.id, _ListedArrival.site_id == site.id),
-        ).order_by(Registration.name, Registration.id)
+        ).order_by(Registration.name, Registration.id),
+        {"day": event.local_day(utcnow())},
     ).all()
     return SiteRoster(site, [RosterEntry(registration, found) for registration, found in rows])
 

@@ -53,11 +53,14 @@ def site_page(slug: str, site_slug: str):
     if not can_access_site(current_user, site.id):
         abort(403)
     roster = site_roster(event, site)
+    sessions = [item for item in event.agenda_items if item.counts_attendance]
     pending_only = request.args.get("pending") == "1"
     entries = roster.not_arrived if pending_only else roster.entries
     text = {
         "admitted": _("Admitted"),
         "already_checked_in": _("Already checked in"),
+        "admitted_to_session": _("Admitted to the session"),
+        "already_in_session": _("Already checked in to this session"),
         "wrong_site": _("Registered for another site"),
         "not_admitted": _("Not admitted"),
         "unknown_code": _("Unknown code"),
@@ -91,6 +94,7 @@ def site_page(slug: str, site_slug: str):
         site=site,
         roster=roster,
         entries=entries,
+        sessions=sessions,
         pending_only=pending_only,
         text=text,
     )

@@ -13,6 +13,10 @@ conflict returns no row instead of raising, so the caller's transaction stays
 usable without the two extra round trips of a savepoint, and a check-in stays
 within a handful of indexed statements.
 
+A person is admitted once per day of the event (the day's admission at the
+door), and once per session: an agenda item that counts attendance, whose
+admission counts for the session's day and is not the day's admission.
+
 Each function works inside the caller's transaction and leaves the commit to
 the caller, so the check-in page and the JSON API share one path.
 """
@@ -20,7 +24,7 @@ the caller, so the check-in page and the JSON API share one path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
@@ -30,6 +34,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.auth.access import can_access_site
 from app.extensions import db
 from app.models import (
+    AgendaItem,
     CheckIn,
     CheckInMethod,
     CheckInResult,
@@ -40,6 +45,7 @@ from app.models import (
     RegistrationStatus,
     Site,
     StaffUser,
+    live_admission,
     live_site_admission,
     utcnow,
 )
@@ -54,8 +60,16 @@ CODE_STORED_LENGTH = 128
 #: Badge codes are 32 characters; anything longer cannot be one.
 CODE_MAX_LENGTH = 64
 
+#: The largest agenda item id a request may name (the column is a 32-bit integer).
+MAX_SESSION_ID = 2**31 - 1
+
 #: Methods a door scanner may record; online attendance is recorded elsewhere.
-SITE_METHODS = (CheckInMethod.QR, CheckInMethod.SEARCH, CheckInMethod.WALK_IN)
+SITE_METHODS = (
+    CheckInMethod.QR,
+    CheckInMethod.SEARCH,
+    CheckInMethod.WALK_IN,
+    CheckInMethod.PAPER,
+)
 
 
 @dataclass
@@ -111,10 +125,11 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
 # The statements on the check-in path are built once, with bound parameters:
 # building aliased joins anew for every request costs more than the queries.
 def registrations_with_arrival(arrival: type[CheckIn]) -> sa.Select:
-    """Registrations with their site and their live admission, as the alias ``arrival``."""
+    """Registrations with their site and their live admission on the bound ``day``,
+    as the alias ``arrival``."""
     return (
         sa.select(Registration, arrival)
-        .outerjoin(arrival, live_site_admission(arrival))
+        .outerjoin(arrival, live_site_admission(arrival, sa.bindparam("day", type_=sa.Date)))
         .options(joinedload(Registration.site))
     )
 
@@ -129,12 +144,56 @@ _REGISTRATION_WITH_ARRIVAL = (
 )
 
 
-def _registration_with_arrival(code: str) -> tuple[Registration | None, CheckIn | None]:
-    """The registration behind a badge code and its live admission, in one query."""
-    row = db.session.execute(_REGISTRATION_WITH_ARRIVAL, {"code": code}).first()
+_SessionArrival = aliased(CheckIn, name="session_arrival")
+
+#: The same for a session: the registration and its live admission to the bound ``session``.
+_REGISTRATION_WITH_SESSION_ARRIVAL = (
+    sa.select(Registration, _SessionArrival)
+    .outerjoin(
+        _SessionArrival,
+        sa.and_(
+            _SessionArrival.registration_id == Registration.id,
+            _SessionArrival.session_id == sa.bindparam("session_id"),
+            live_admission(_SessionArrival),
+        ),
+    )
+    .options(joinedload(Registration.site))
+    .where(Registration.badge_code == sa.bindparam("code"))
+    .execution_options(populate_existing=True)
+)
+
+
+def _registration_with_arrival(
+    code: str, day: date, session_id: int | None = None
+) -> tuple[Registration | None, CheckIn | None]:
+    """The registration behind a badge code and its live admission that day (or to that
+    session), in one query."""
+    if session_id is None:
+        row = db.session.execute(_REGISTRATION_WITH_ARRIVAL, {"code": code, "day": day}).first()
+    else:
+        row = db.session.execute(
+            _REGISTRATION_WITH_SESSION_ARRIVAL, {"code": code, "session_id": session_id}
+        ).first()
     if row is None:
         return None, None
     return row[0], row[1]
+
+
+def counted_session(event: Event, session_id: int) -> AgendaItem:
+    """The event's agenda item ``session_id``, which must count attendance, or a refusal
+    at the field ``session``."""
+    item = None
+    if 0 < session_id <= MAX_SESSION_ID:
+        item = db.session.get(AgendaItem, session_id)
+    if item is None or item.event_id != event.id:
+        raise Refusal(Reason.INVALID, _("This event has no such session on its agenda."), "session")
+    if not item.counts_attendance:
+        raise Refusal(
+            Reason.INVALID,
+            _("Attendance is not counted for this agenda item; mark it in the agenda first."),
+            "session",
+        )
+    return item
 
 
 _CHECKIN_COLUMNS = [column.key for column in CheckIn.__table__.columns]
@@ -144,12 +203,14 @@ _INSERTED = (
     "event_id",
     "registration_id",
     "site_id",
+    "session_id",
     "method",
     "result",
     "reason",
     "forced",
     "code",
     "scanned_at",
+    "day",
     "received_at",
     "staff_user_id",
     "device",
@@ -197,6 +258,7 @@ def _checkin_by_client_id(client_id: str) -> CheckIn | None:
         .options(
             joinedload(CheckIn.registration).joinedload(Registration.site),
             joinedload(CheckIn.site),
+            joinedload(CheckIn.session),
             joinedload(CheckIn.staff_user),
         )
     )
@@ -221,7 +283,9 @@ def replayed_outcome(event: Event, client_id: str, user: StaffUser) -> CheckinOu
         )
     previous = None
     if first.reason == RefusalReason.ALREADY_CHECKED_IN and first.registration_id is not None:
-        _registration, previous = _registration_with_arrival(first.registration.badge_code)
+        _registration, previous = _registration_with_arrival(
+            first.registration.badge_code, first.day, first.session_id
+        )
     return CheckinOutcome(first, first.registration, previous=previous, replayed=True)
 
 
@@ -256,15 +320,18 @@ def admit_checkin(
     force: bool = False,
     method: CheckInMethod = CheckInMethod.QR,
     device: str = "",
+    session: AgendaItem | None = None,
     now: datetime | None = None,
 ) -> CheckinOutcome:
     """Record one attempt to admit the holder of ``code`` at ``site``, and say what happened.
 
-    Refused attempts (unknown code, already checked in, another site, not
-    admitted) are recorded too. ``force`` admits a person registered for
-    another site (or online) here. A ``client_id`` seen before returns the
-    first outcome and writes nothing. Raises Refusal when the user may
-    not act at this site or the request itself is unusable.
+    Without ``session`` this is the day's admission, for the event's local day
+    of the scan; with one (from ``counted_session``), the admission to that
+    session, for the session's day. Refused attempts (unknown code, already
+    checked in, another site, not admitted) are recorded too. ``force`` admits
+    a person registered for another site (or online) here. A ``client_id`` seen
+    before returns the first outcome and writes nothing. Raises Refusal when the
+    user may not act at this site or the request itself is unusable.
     """
     now = now or utcnow()
     scanned_at = scanned_at or now
@@ -281,11 +348,13 @@ def admit_checkin(
     # A conflict on insert means this client_id was recorded before (answer
     # as then), or another scanner admitted this person between our read and
     # our write: read again, and this attempt becomes already_checked_in.
+    session_id = session.id if session is not None else None
+    day = event.local_day(session.starts_at if session is not None else scanned_at)
     for _attempt in range(3):
         if len(code) > CODE_MAX_LENGTH:
             registration, arrival = None, None
         else:
-            registration, arrival = _registration_with_arrival(code)
+            registration, arrival = _registration_with_arrival(code, day, session_id)
         result, reason, forced = _decide(event, site, registration, arrival, force)
         known = registration if reason != RefusalReason.UNKNOWN_CODE else None
         checkin = _insert_unless_conflict(
@@ -294,12 +363,14 @@ def admit_checkin(
                 "event_id": event.id,
                 "registration_id": known.id if known else None,
                 "site_id": site.id,
+                "session_id": session_id,
                 "method": method,
                 "result": result,
                 "reason": reason,
                 "forced": forced,
                 "code": scanned_text,
                 "scanned_at": scanned_at,
+                "day": day,
                 "received_at": now,
                 "staff_user_id": user.id,
                 "device": device[:200],
@@ -308,6 +379,7 @@ def admit_checkin(
         if checkin is not None:
             # Give the new row its relations without a query; it stays outside the session.
             set_committed_value(checkin, "site", site)
+            set_committed_value(checkin, "session", session)
             set_committed_value(checkin, "staff_user", user)
             set_committed_value(checkin, "registration", known)
             return CheckinOutcome(checkin, known, previous=arrival)

@@ -33,10 +33,13 @@ def register_walk_in(
     client_id: str,
     *,
     scanned_at: datetime | None = None,
+    method: CheckInMethod = CheckInMethod.WALK_IN,
     device: str = "",
     now: datetime | None = None,
 ) -> WalkInOutcome:
     """Register a person who turned up at the door, and admit them at once.
+
+    ``method`` is ``paper`` for a walk-in written on a sign-in sheet's blank row.
 
     At a full site nothing is written: the answer is ``site_full``, since a
     walk-in cannot wait on a list while standing in the room. An email that
@@ -48,7 +51,7 @@ def register_walk_in(
     # A walk-in re-sent from an offline queue: answer as the first time.
     replayed = replayed_outcome(event, client_id, user)
     if replayed is not None:
-        if replayed.registration is None or replayed.checkin.method != CheckInMethod.WALK_IN:
+        if replayed.registration is None or replayed.checkin.method != method:
             raise Refusal(
                 Reason.INVALID,
                 _("This client_id was already used for something else."),
@@ -76,7 +79,7 @@ def register_walk_in(
         client_id,
         user,
         scanned_at=scanned_at,
-        method=CheckInMethod.WALK_IN,
+        method=method,
         device=device,
         now=now,
     )

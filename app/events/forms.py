@@ -18,15 +18,31 @@ from wtforms.validators import (
     NumberRange,
     Optional,
     Regexp,
+    StopValidation,
     ValidationError,
 )
 
 from app import labels
 from app.events.services import AgendaInput, EventInput
 from app.forms import Form, local_time_field, options, slug_field
-from app.models import EventFormat, EventStatus
+from app.models import CompletionRule, EventFormat, EventStatus
 from app.privacy.services import MAX_RETENTION_DAYS
 from app.timezones import is_valid_timezone
+
+
+def _share_in_percent(form, field) -> None:
+    """A whole number from 1 to 100, with one message for anything else (text too)."""
+    if field.data is None or not 1 <= field.data <= 100:
+        field.errors[:] = []
+        raise StopValidation(_l("Enter a share from 1 to 100 %."))
+
+
+#: How the organiser reads each completion rule.
+COMPLETION_RULES = (
+    (CompletionRule.ANY_DAY.value, _l("Attended on any day")),
+    (CompletionRule.ALL_DAYS.value, _l("Attended on every day")),
+    (CompletionRule.SHARE_OF_SESSIONS.value, _l("Attended a share of the counted sessions")),
+)
 
 
 class EventForm(Form):
@@ -78,6 +94,15 @@ class EventForm(Form):
         ],
     )
 
+    completion_rule = SelectField(
+        _l("Who completed the event"),
+        choices=options(COMPLETION_RULES),
+        default=CompletionRule.ANY_DAY.value,
+    )
+    completion_percent = IntegerField(
+        _l("Share of the counted sessions (%)"), default=80, validators=[_share_in_percent]
+    )
+
     def validate_timezone(self, field):
         if not is_valid_timezone(field.data.strip()):
             raise ValidationError(_l("Unknown time zone. Use an IANA name like Asia/Ashgabat."))
@@ -97,6 +122,8 @@ class EventForm(Form):
             organizer_name=self.organizer_name.data or "",
             organizer_email=self.organizer_email.data or "",
             personal_data_retention_days=self.personal_data_retention_days.data,
+            completion_rule=CompletionRule(self.completion_rule.data),
+            completion_percent=self.completion_percent.data,
         )
 
 
@@ -114,6 +141,7 @@ class AgendaItemForm(Form):
     )
     starts_at = local_time_field(_l("Starts (local time)"))
     ends_at = local_time_field(_l("Ends (local time)"))
+    counts_attendance = BooleanField(_l("Attendance counted"))
 
     def to_input(self) -> AgendaInput:
         return AgendaInput(
@@ -121,4 +149,5 @@ class AgendaItemForm(Form):
             speakers=self.speakers.data or "",
             starts_local=self.starts_at.data,
             ends_local=self.ends_at.data,
+            counts_attendance=self.counts_attendance.data,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -61,6 +61,7 @@ def edit_event(slug: str):
     if request.method == "GET":
         form.format.data = event.format.value
         form.status.data = event.status.value
+        form.completion_rule.data = event.completion_rule.value
         for name in LOCAL_TIME_FIELDS:
             form[name].data = utc_to_local(getattr(event, name), event.zone)
     if form.validate_on_submit() and (
@@ -145,8 +146,9 @@ def delete_agenda_item(slug: str, item_id: int):
     item = _agenda_item_or_404(event, item_id)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    back = url_for("events_manage.agenda", slug=slug)
     return save(
         lambda: services.delete_agenda_item(item),
         success=lambda title: _("Removed from the agenda: %(title)s.", title=title),
-        redirect_to=url_for("events_manage.agenda", slug=slug),
-    )
+        redirect_to=back,
+    ) or redirect(back)

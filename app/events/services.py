@@ -19,6 +19,8 @@ from flask_babel import ngettext
 from app.extensions import db
 from app.models import (
     AgendaItem,
+    CheckIn,
+    CompletionRule,
     Event,
     EventFormat,
     EventSite,
@@ -99,6 +101,9 @@ class EventInput:
     organizer_email: str = ""
     #: Days after the end when participants' details are anonymised; None or 0: kept.
     personal_data_retention_days: int | None = None
+    #: Who completed the event, for certificates; the percent is for a share of sessions.
+    completion_rule: CompletionRule = CompletionRule.ANY_DAY
+    completion_percent: int = 80
 
 
 def event_fields(data: EventInput) -> dict:
@@ -130,6 +135,8 @@ def event_fields(data: EventInput) -> dict:
         errors["personal_data_retention_days"] = _(
             "Enter a number of days from 0 to %(max)d, or leave it empty.", max=MAX_RETENTION_DAYS
         )
+    if not isinstance(data.completion_percent, int) or not 1 <= data.completion_percent <= 100:
+        errors["completion_percent"] = _("Enter a share from 1 to 100 %.")
     if errors:
         raise Refusal.of_fields(errors)
     return {
@@ -143,6 +150,8 @@ def event_fields(data: EventInput) -> dict:
         "organizer_email": data.organizer_email.strip().lower(),
         # 0 and empty mean the same: kept until anonymised by hand.
         "personal_data_retention_days": retention or None,
+        "completion_rule": data.completion_rule,
+        "completion_percent": data.completion_percent,
         **moments,
     }
 
@@ -266,6 +275,13 @@ class AgendaInput:
     starts_local: datetime
     ends_local: datetime
     speakers: str = ""
+    #: A session whose attendance is taken: at the door of the check-in page, and online
+    #: from the meeting report.
+    counts_attendance: bool = False
+
+
+#: What participants' invites show of an agenda item; whether attendance is counted is not.
+INVITE_FIELDS = ("title", "speakers", "starts_at", "ends_at")
 
 
 def _to_minute(moment: datetime) -> datetime:
@@ -299,7 +315,12 @@ def _agenda_fields(event: Event, data: AgendaInput) -> dict:
     if errors:
         raise Refusal.of_fields(errors)
     speakers = "\n".join(line.strip() for line in data.speakers.splitlines() if line.strip())
-    return {"title": data.title.strip(), "speakers": speakers, **moments}
+    return {
+        "title": data.title.strip(),
+        "speakers": speakers,
+        "counts_attendance": bool(data.counts_attendance),
+        **moments,
+    }
 
 
 def _local_text(moment: datetime, zone: ZoneInfo) -> str:
@@ -326,20 +347,34 @@ def add_agenda_item(event: Event, data: AgendaInput) -> AgendaItem:
 
 
 def update_agenda_item(item: AgendaItem, data: AgendaInput) -> AgendaItem:
-    """Change an agenda item's title, speakers or times; a real change updates invites."""
+    """Change an agenda item's title, speakers, times or whether attendance is counted;
+    a change participants see updates invites."""
     fields = _agenda_fields(item.event, data)
     for field in ("starts_at", "ends_at"):
         fields[field] = keep_if_same_minute(getattr(item, field), fields[field])
     changed = {field for field, value in fields.items() if getattr(item, field) != value}
     for field in changed:
         setattr(item, field, fields[field])
-    if changed:
+    if changed & set(INVITE_FIELDS):
         _agenda_changed(item.event)
     return item
 
 
 def delete_agenda_item(item: AgendaItem) -> str:
-    """Remove an agenda item, and update everyone's invite; returns its title."""
+    """Remove an agenda item, and update everyone's invite; returns its title.
+
+    A session people were checked in to stays, since the check-ins are evidence.
+    """
+    checked_in = db.session.scalar(sa.select(sa.exists().where(CheckIn.session_id == item.id)))
+    if checked_in:
+        raise Refusal(
+            Reason.CONFLICT,
+            _(
+                "People were checked in to “%(title)s”, so it stays on the agenda. Untick "
+                "“Attendance counted” to stop counting it.",
+                title=item.title,
+            ),
+        )
     title, event = item.title, item.event
     db.session.delete(item)
     _agenda_changed(event)

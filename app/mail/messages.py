@@ -39,6 +39,7 @@ def _subjects(title: str) -> dict[MessageKind, str]:
         MessageKind.UPDATED: _("Updated: %(title)s", title=title),
         MessageKind.LINK_RESEND: _("Your personal link: %(title)s", title=title),
         MessageKind.EVENT_CANCELLED: _("Cancelled: %(title)s", title=title),
+        MessageKind.CERTIFICATE: _("Your certificate of attendance: %(title)s", title=title),
     }
 
 
@@ -100,13 +101,17 @@ def notify_registration(registration: Registration, kind: MessageKind) -> None:
             "kind": kind,
             "personal_url": personal_url(registration),
         }
+        template = "registration"
+        if kind == MessageKind.CERTIFICATE:
+            template = "certificate"
+            context["certificate_url"] = personal_url(registration, "certificates.personal_pdf")
         calendar, attachments = invite_parts(registration, kind)
         context["badge_cid"] = next((a.content_id for a in attachments if a.content_id), None)
         message = build_message(
             recipient=registration.email,
             subject=_subjects(event.title)[kind],
-            text=render_template("emails/registration.txt", **context),
-            html=render_template("emails/registration.html", **context),
+            text=render_template(f"emails/{template}.txt", **context),
+            html=render_template(f"emails/{template}.html", **context),
             calendar=calendar,
             attachments=attachments,
         )

@@ -16,10 +16,12 @@ from app.models.base import (
     utcnow,
 )
 from app.models.campaigns import Campaign
+from app.models.certificates import Certificate, MeetingSpan, new_certificate_code
 from app.models.checkins import CheckIn, live_admission, live_site_admission
 from app.models.enums import (
     CheckInMethod,
     CheckInResult,
+    CompletionRule,
     EventFormat,
     EventStatus,
     Gender,
@@ -44,15 +46,18 @@ __all__ = [
     "AuditAction",
     "AuditEntry",
     "Campaign",
+    "Certificate",
     "CheckIn",
     "CheckInMethod",
     "CheckInResult",
+    "CompletionRule",
     "Event",
     "EventFormat",
     "EventSite",
     "EventStatus",
     "Gender",
     "MessageKind",
+    "MeetingSpan",
     "Mode",
     "OrgKind",
     "Notice",
@@ -70,6 +75,7 @@ __all__ = [
     "live_admission",
     "live_site_admission",
     "new_badge_code",
+    "new_certificate_code",
     "new_manage_token",
     "staff_sites",
     "utcnow",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -14,8 +14,15 @@ from app.models.enums import CheckInMethod, CheckInResult, RefusalReason
 from app.models.registrations import Registration
 
 if TYPE_CHECKING:
-    from app.models.events import Site
+    from app.models.events import AgendaItem, Site
     from app.models.staff import StaffUser
+
+
+SITE_ADMISSION = (
+    "result = 'admitted' AND annulled_at IS NULL AND site_id IS NOT NULL AND session_id IS NULL"
+)
+SESSION_ADMISSION = "result = 'admitted' AND annulled_at IS NULL AND session_id IS NOT NULL"
+ONLINE_RECORD = "annulled_at IS NULL AND site_id IS NULL AND session_id IS NULL"
 
 
 class CheckIn(db.Model):
@@ -27,26 +34,33 @@ class CheckIn(db.Model):
 
     __tablename__ = "checkins"
     __table_args__ = (
-        # One live admission at a site per person: two scanners cannot both admit.
+        # One live admission at a site per person and day: two scanners cannot both admit.
         sa.Index(
             "uq_checkins_one_site_admission",
             "registration_id",
+            "day",
             unique=True,
-            sqlite_where=sa.text(
-                "result = 'admitted' AND annulled_at IS NULL AND site_id IS NOT NULL"
-            ),
-            postgresql_where=sa.text(
-                "result = 'admitted' AND annulled_at IS NULL AND site_id IS NOT NULL"
-            ),
+            sqlite_where=sa.text(SITE_ADMISSION),
+            postgresql_where=sa.text(SITE_ADMISSION),
         ),
-        # Online attendance: at most one live row per person and method.
+        # One live admission to a session per person.
+        sa.Index(
+            "uq_checkins_one_session_admission",
+            "registration_id",
+            "session_id",
+            unique=True,
+            sqlite_where=sa.text(SESSION_ADMISSION),
+            postgresql_where=sa.text(SESSION_ADMISSION),
+        ),
+        # Online attendance: at most one live row per person, method and day.
         sa.Index(
             "uq_checkins_one_online_record",
             "registration_id",
             "method",
+            "day",
             unique=True,
-            sqlite_where=sa.text("annulled_at IS NULL AND site_id IS NULL"),
-            postgresql_where=sa.text("annulled_at IS NULL AND site_id IS NULL"),
+            sqlite_where=sa.text(ONLINE_RECORD),
+            postgresql_where=sa.text(ONLINE_RECORD),
         ),
         sa.Index("ix_checkins_event_site_result", "event_id", "site_id", "result"),
     )
@@ -61,6 +75,13 @@ class CheckIn(db.Model):
     )
     #: Where it happened; empty for online attendance.
     site_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sites.id"))
+    #: The session (an agenda item that counts attendance) this admits to; empty for
+    #: the day's admission at the door and for online attendance.
+    session_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("agenda_items.id", ondelete="RESTRICT")
+    )
+    #: The event's local day it counts for (an event may span several days).
+    day: Mapped[date] = mapped_column(sa.Date)
     method: Mapped[CheckInMethod] = mapped_column(_enum(CheckInMethod))
     result: Mapped[CheckInResult] = mapped_column(_enum(CheckInResult))
     reason: Mapped[RefusalReason | None] = mapped_column(_enum(RefusalReason))
@@ -83,6 +104,7 @@ class CheckIn(db.Model):
 
     registration: Mapped[Registration | None] = relationship()
     site: Mapped[Site | None] = relationship()
+    session: Mapped[AgendaItem | None] = relationship()
     staff_user: Mapped[StaffUser | None] = relationship(foreign_keys=[staff_user_id])
 
 
@@ -91,13 +113,18 @@ def live_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
     return sa.and_(checkin.result == CheckInResult.ADMITTED, checkin.annulled_at.is_(None))
 
 
-def live_site_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
-    """Join condition: ``checkin`` is the registration's live admission at a site.
+def live_site_admission(checkin=CheckIn, day=None) -> sa.ColumnElement[bool]:
+    """Join condition: ``checkin`` is a live day admission of the registration at a site.
 
-    ``uq_checkins_one_site_admission`` allows at most one such row per person.
+    ``uq_checkins_one_site_admission`` allows at most one such row per person and
+    day; with ``day`` (a date or a bound parameter) the join finds that day's only.
     """
-    return sa.and_(
+    condition = sa.and_(
         checkin.registration_id == Registration.id,
         checkin.site_id.is_not(None),
+        checkin.session_id.is_(None),
         live_admission(checkin),
     )
+    if day is not None:
+        condition = sa.and_(condition, checkin.day == day)
+    return condition

@@ -56,6 +56,8 @@ class CheckInMethod(enum.StrEnum):
     WALK_IN = "walk_in"
     ONLINE_JOIN = "online_join"
     ONLINE_REPORT = "online_report"
+    #: Ticked on a printed sign-in sheet and recorded afterwards by a coordinator.
+    PAPER = "paper"
 
 
 class CheckInResult(enum.StrEnum):
@@ -87,6 +89,7 @@ class MessageKind(enum.StrEnum):
     #: A message an organiser wrote to a group of participants.
     CAMPAIGN = "campaign"
     REMINDER = "reminder"
+    CERTIFICATE = "certificate"
 
 
 class RefusalReason(enum.StrEnum):
@@ -94,3 +97,14 @@ class RefusalReason(enum.StrEnum):
     WRONG_SITE = "wrong_site"
     NOT_ADMITTED = "not_admitted"
     UNKNOWN_CODE = "unknown_code"
+
+
+class CompletionRule(enum.StrEnum):
+    """What a participant must have attended to have completed the event."""
+
+    #: Attended on at least one day.
+    ANY_DAY = "any_day"
+    #: Attended on every day of the event.
+    ALL_DAYS = "all_days"
+    #: Attended at least ``completion_percent`` of the sessions that count attendance.
+    SHARE_OF_SESSIONS = "share_of_sessions"

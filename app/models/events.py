@@ -5,7 +5,7 @@ A site outlives the events it hosts; ``EventSite`` gives it a capacity for one e
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, _enum, utcnow
-from app.models.enums import EventFormat, EventStatus, RegistrationState
+from app.models.enums import CompletionRule, EventFormat, EventStatus, RegistrationState
 
 
 class Site(db.Model):
@@ -46,6 +46,9 @@ class Event(db.Model):
             "personal_data_retention_days IS NULL OR personal_data_retention_days >= 0",
             name="retention_not_negative",
         ),
+        sa.CheckConstraint(
+            "completion_percent BETWEEN 1 AND 100", name="completion_percent_in_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -68,6 +71,17 @@ class Event(db.Model):
     #: Days after the end when participants' details are anonymised; empty: kept until
     #: anonymised by hand.
     personal_data_retention_days: Mapped[int | None] = mapped_column()
+    #: What a participant must have attended to have completed the event (certificates).
+    completion_rule: Mapped[CompletionRule] = mapped_column(
+        _enum(CompletionRule), default=CompletionRule.ANY_DAY
+    )
+    #: For CompletionRule.SHARE_OF_SESSIONS: the share of counted sessions, in percent.
+    completion_percent: Mapped[int] = mapped_column(default=80)
+    #: Who signs the certificates of attendance, as printed under the signature.
+    certificate_signer: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: An uploaded signature image (PNG or JPEG) and its media type.
+    certificate_signature: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    certificate_signature_type: Mapped[str] = mapped_column(sa.String(32), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     event_sites: Mapped[list[EventSite]] = relationship(
@@ -92,6 +106,10 @@ class Event(db.Model):
     def local(self, moment: datetime) -> datetime:
         """A stored UTC moment in the event's own zone."""
         return moment.astimezone(self.zone)
+
+    def local_day(self, moment: datetime) -> date:
+        """The event's local calendar day a moment falls on: what attendance counts per."""
+        return moment.astimezone(self.zone).date()
 
     def registration_state(self, now: datetime | None = None) -> RegistrationState:
         """Whether registration is open now, and if not, why."""
@@ -149,5 +167,7 @@ class AgendaItem(db.Model):
     speakers: Mapped[str] = mapped_column(sa.Text, default="")
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: A session whose attendance is taken (at the door and from the meeting report).
+    counts_attendance: Mapped[bool] = mapped_column(default=False)
 
     event: Mapped[Event] = relationship(back_populates="agenda_items")

@@ -34,6 +34,17 @@ class ParticipationForm(Form):
 
 class RegistrationForm(ParticipantFields, ParticipationForm):
     organization = StringField(_l("Organisation"), validators=[DataRequired(), Length(max=300)])
+    #: Nothing is chosen beforehand: whoever skipped the question would be counted in the
+    #: report as whatever kind came first.
+    org_kind = SelectField(
+        _l("Kind of organisation"),
+        choices=options(
+            [("", _l("Choose…")), *((kind.value, label) for kind, label in labels.ORG_KIND.items())]
+        ),
+        validators=[
+            DataRequired(message=_l("Choose the kind of organisation, or Other if none fits."))
+        ],
+    )
     gender = gender_field(_l("Gender (optional, only for statistics)"), _l("Prefer not to say"))
     consent = BooleanField(
         _l("I agree that my data is processed to organise this event and report on attendance."),
@@ -55,6 +66,24 @@ class RegistrationForm(ParticipantFields, ParticipationForm):
             language=self.language.data,
             consent=self.consent.data,
         )
+
+    #: The order the page shows the fields in, which its list of mistakes follows.
+    SHOWN_ORDER = (
+        "participation",
+        "name",
+        "email",
+        "phone",
+        "organization",
+        "position",
+        "org_kind",
+        "gender",
+        "language",
+        "consent",
+    )
+
+    def __iter__(self):
+        rest = [f for f in super().__iter__() if f.name not in self.SHOWN_ORDER]
+        return iter([*(self[name] for name in self.SHOWN_ORDER), *rest])
 
 
 class RegistrationFilterForm(Form):

@@ -21,13 +21,15 @@ from werkzeug.wrappers import Response
 from app.extensions import db, limiter
 from app.forms import ONLINE, mode_and_site
 from app.models import Event, RegistrationState, RegistrationStatus
-from app.refusals import Refusal
+from app.refusals import Reason, Refusal
 from app.registrations.forms import ParticipationForm, RegistrationForm, participation_choices
 from app.registrations.services import (
     cancel_registration,
     change_participation,
+    online_switch_refusal,
     register_participant,
     seats_left,
+    switch_to_online,
 )
 from app.web import public_event_or_404, registration_for_token, save, show_refusal
 
@@ -158,7 +160,38 @@ def manage(token: str):
         form=form,
         cancel_form=cancel_form,
         can_change=can_change,
+        online_switch=_online_switch(registration),
     )
+
+
+def _online_switch(registration) -> dict | None:
+    """What the personal page offers for switching to online: its form, or why not.
+
+    None when the offer does not apply (not a confirmed place at a site, an event
+    not followed online, or over); a refusal that only holds today is shown.
+    """
+    refusal = online_switch_refusal(registration)
+    if refusal is not None and refusal.reason != Reason.CONFLICT:
+        return None
+    return {
+        "form": FlaskForm(prefix="online"),
+        "refusal": refusal.message if refusal else None,
+    }
+
+
+@bp.route("/r/<token>/online", methods=["POST"])
+def switch_online(token: str):
+    """Take part online instead of at the site, on the day too."""
+    registration = registration_for_token(token)
+    form = FlaskForm(prefix="online")
+    if not form.validate_on_submit():
+        abort(400)
+    back = url_for("registrations.manage", token=token)
+    return save(
+        lambda: switch_to_online(registration),
+        success=_("You now take part online. Your join link is on this page and in your email."),
+        redirect_to=back,
+    ) or redirect(back)
 
 
 @bp.route("/r/<token>/cancel", methods=["POST"])

@@ -17,8 +17,10 @@ from flask_babel import gettext as _
 from app.database import flush_unless_duplicate
 from app.extensions import db
 from app.models import (
+    CheckIn,
     Event,
     EventSite,
+    EventStatus,
     Gender,
     MessageKind,
     Mode,
@@ -26,7 +28,9 @@ from app.models import (
     Registration,
     RegistrationState,
     RegistrationStatus,
+    Site,
     StaffUser,
+    live_admission,
     utcnow,
 )
 from app.refusals import Reason, Refusal
@@ -340,6 +344,64 @@ def change_participation(
     if old_site_id is not None and was_confirmed:
         refill_site(event, old_site_id)
     return registration
+
+
+def site_admitted_today(registration: Registration, now: datetime | None = None) -> Site | None:
+    """The site where this person was admitted today (the event's day), if any."""
+    day = registration.event.local_day(now or utcnow())
+    return db.session.scalar(
+        sa.select(Site)
+        .join(CheckIn, CheckIn.site_id == Site.id)
+        .where(
+            CheckIn.registration_id == registration.id,
+            CheckIn.day == day,
+            live_admission(),
+        )
+        .limit(1)
+    )
+
+
+def online_switch_refusal(
+    registration: Registration, now: datetime | None = None
+) -> Refusal | None:
+    """Why this person may not switch to online themselves now, or None if they may.
+
+    A confirmed in-person participant of an event that can be followed online may
+    switch until the event ends, after registration has closed too; not once they
+    have been admitted at a site today (that refusal's reason is ``conflict``).
+    """
+    now = now or utcnow()
+    event = registration.event
+    if registration.mode != Mode.IN_PERSON or registration.status != RegistrationStatus.CONFIRMED:
+        return Refusal(
+            Reason.INVALID, _("Only a confirmed place at a site can be switched to online.")
+        )
+    if not event.allows_online:
+        return _refused("no_online")
+    if event.status != EventStatus.PUBLISHED or now >= event.ends_at:
+        return Refusal(Reason.NOT_OPEN, _("The event is over: nothing can be changed now."))
+    site = site_admitted_today(registration, now)
+    if site is not None:
+        return Refusal(
+            Reason.CONFLICT,
+            _(
+                "You were checked in at %(site)s today, so you can no longer switch to online.",
+                site=site.name,
+            ),
+        )
+    return None
+
+
+def switch_to_online(registration: Registration, now: datetime | None = None) -> Registration:
+    """Take part online instead of at a site: the seat goes to the waiting list and the
+    person gets the updated invite, with the join link.
+
+    Raises Refusal (see ``online_switch_refusal``); nothing changes then.
+    """
+    refusal = online_switch_refusal(registration, now)
+    if refusal is not None:
+        raise refusal
+    return change_participation(registration, Mode.ONLINE, None)
 
 
 def _email_taken() -> Refusal:

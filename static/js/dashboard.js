@@ -29,16 +29,14 @@
     }
   }
 
-  // As SiteAttendance.arrived and rate_text (app/attendance/services.py) work them out.
-  function arrived(counts) { return counts.confirmed - counts.not_arrived; }
-
+  // As rate_text in app/attendance/counting.py writes it: the line's own people who
+  // attended anywhere over its registered people, rounded down.
   function rateText(counts) {
-    return counts.confirmed ? Math.floor(100 * arrived(counts) / counts.confirmed) + "%" : "\u2013";
+    return counts.registered ? Math.floor(100 * counts.arrived / counts.registered) + "%" : "\u2013";
   }
 
   function setFields(scope, counts) {
     Object.keys(counts).forEach(function (field) { setField(scope, field, counts[field]); });
-    setField(scope, "arrived", arrived(counts));
     setField(scope, "rate", rateText(counts));
   }
 
@@ -47,14 +45,12 @@
     summary.sites.forEach(function (site) {
       setFields(site.slug, site);
       var count = document.querySelector('[data-chart-count="' + site.slug + '"]');
-      if (count) count.textContent = arrived(site);
+      if (count) count.textContent = site.checked_in;
     });
+    if (summary.online) setFields("_online", summary.online);
     setFields("_totals", summary.totals);
-    if (summary.online) {
-      Object.keys(summary.online).forEach(function (field) {
-        setField("_online", field, summary.online[field]);
-      });
-    }
+    // As AttendanceTotals.awaited: confirmed and not attended anywhere, online included.
+    setField("_totals", "awaited", summary.totals.registered - summary.totals.arrived);
     Object.keys(data.charts).forEach(function (slug) {
       var holder = document.querySelector('[data-chart="' + slug + '"]');
       // The SVG is rendered and escaped by our own server.

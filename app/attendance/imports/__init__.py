@@ -2,9 +2,13 @@
 
 The parsers are pure functions from bytes to join/leave spans. Matching,
 merging and the threshold turn those spans into a plan the organiser previews;
-``apply_import`` then records one "online report" check-in per person.
+``apply_import`` then records one "online report" check-in per person and day
+of the event (a report may cover several days), and
+stores every span it read as a ``MeetingSpan``: for each matched person, and for
+each name the organiser tagged as a regional centre's room device (a room is
+not a person and creates no check-in).
 
-A person's online report row holds the merged minutes. Its result is decided
+A person's online report row holds that day's merged minutes. Its result is decided
 at import time: admitted when the minutes reach the organiser's threshold,
 refused (with no reason code: the method says why) when they do not. Importing
 the same report again changes nothing; a later report can raise a person's
@@ -21,9 +25,12 @@ from app.attendance.imports.matching import (
     ImportPlan,
     MatchKind,
     PlannedAttendance,
+    PlannedRoom,
+    RoomSite,
     UnmatchedPerson,
     apply_import,
     build_import_plan,
+    store_spans,
     threshold_minutes,
 )
 from app.attendance.imports.parsing import (
@@ -54,9 +61,11 @@ __all__ = [
     "MatchKind",
     "ParsedReport",
     "PlannedAttendance",
+    "PlannedRoom",
     "ReportFormatError",
     "ReportPerson",
     "ReportSource",
+    "RoomSite",
     "Segment",
     "UnmatchedPerson",
     "apply_import",
@@ -71,5 +80,6 @@ __all__ = [
     "people_from_payload",
     "people_in",
     "people_to_payload",
+    "store_spans",
     "threshold_minutes",
 ]

@@ -4,7 +4,10 @@
  * together; calls made without a connection wait in the offline queue
  * (queue.js), and search falls back to the list kept offline (roster.js).
  * Whatever the server answers about a person's arrival goes through
- * recordArrival(), which redraws them wherever they are shown.
+ * recordArrival(), which redraws them wherever they are shown. The session
+ * chooser, when the event has sessions that count attendance, makes scans and
+ * typed or found names admit to that session; the lists show the day's
+ * admissions at the door, so a session's answers leave them as they are.
  */
 import { apiClient, newClientId } from "./api.js";
 import { keepOfflineCopy } from "./offline-copy.js";
@@ -35,20 +38,35 @@ function start(root) {
   const request = apiClient(cfg.csrf);
   const pendingOnly = $("pending-only");
   const searchInput = $("search-input");
+  const sessionSelect = $("session-select");
+  const sessionTitles = {};
+  if (sessionSelect) {
+    for (const option of sessionSelect.options) {
+      if (option.value) sessionTitles[option.value] = option.textContent;
+    }
+    // The session chosen last on this device stays chosen across reloads, while it exists.
+    const chosen = load(prefix + "session", "");
+    if (chosen && sessionTitles[chosen]) sessionSelect.value = chosen;
+    sessionSelect.addEventListener("change", () => save(prefix + "session", sessionSelect.value));
+  }
 
   const view = createView({
     site: cfg.site,
     timezone: cfg.timezone,
     language: cfg.language,
     text: T,
+    sessionTitles,
     onUndo: undo,
-    onAdmitHere: (forced) => checkIn(forced.code, { force: true, method: forced.method }),
+    onAdmitHere: (forced) => checkIn(forced.code, {
+      force: true, method: forced.method, session: forced.session || "",
+    }),
     onCheckIn: checkInListed,
   });
   const roster = createRoster({
     key: prefix + "roster",
     site: cfg.site,
     url: cfg.rosterUrl,
+    timezone: cfg.timezone,
     request,
     onChange: renderRoster,
   });
@@ -76,6 +94,7 @@ function start(root) {
     }
     const data = answer.data || {};
     view.showAnswer(data, body, successTitle);
+    if (body.session) return;  // a session's admission is not the day's, which the lists show
     if (data.status === "ok" && data.checkin) {
       recordArrival(body.code, data.checkin);
     } else if (data.reason === "already_checked_in" && data.previous) {
@@ -97,6 +116,9 @@ function start(root) {
       method: options.method || "qr",
       device,
     };
+    const session = options.session !== undefined ? options.session
+      : (sessionSelect ? sessionSelect.value : "");
+    if (session) body.session = Number(session);
     busy = true;
     try {
       showCheckIn(await queue.send("POST", cfg.checkinsUrl, body), body);
@@ -105,13 +127,13 @@ function start(root) {
     }
   }
 
-  async function undo({ clientId, code }) {
+  async function undo({ clientId, code, session }) {
     const answer = await queue.send("DELETE", cfg.checkinsUrl + "/" + encodeURIComponent(clientId));
     if (answer.queued) {
       view.show("queued", T.queued, T.undone, T.queued_detail);
     } else if (answer.status === 200) {
       view.show("neutral", T.undone, view.shownName(), "");
-      recordArrival(code, null);
+      if (!session) recordArrival(code, null);
     } else {
       view.show("bad", (answer.data && answer.data.message) || T.error, "", "");
     }
@@ -235,6 +257,7 @@ function start(root) {
     if (answer.status === 201 || answer.status === 200) {
       walkInForm.reset();
       $("walk-in").open = false;
+      // A walk-in is admitted at the door, whichever session is chosen.
       showCheckIn({ status: answer.status, data: answer.data.checkin }, { code: answer.data.code },
         T.walk_in_done);
       roster.refresh();
@@ -260,6 +283,7 @@ function start(root) {
   // Once the event is long over, the page is not kept for offline use either.
   if (!isExpired(prefix)) keepOfflineCopy(root);
   view.showOffline(queue.length);
+  if (roster.fromAnotherDay) renderRoster();
   if (queue.length) queue.flush();
   roster.refresh();
   window.addEventListener("online", () => queue.flush());

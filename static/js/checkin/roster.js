@@ -37,12 +37,39 @@ export function arrivalOf(checkin) {
   };
 }
 
+/** The calendar day of a moment in `timezone`, as YYYY-MM-DD. */
+function dayIn(timezone, moment) {
+  try {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(moment);
+  } catch {
+    return moment.toISOString().slice(0, 10);
+  }
+}
+
+/**
+ * A list kept from an earlier day of the event: its arrivals were that day's, and
+ * today nobody has arrived yet as far as it knows.
+ */
+export function forgetOtherDays(data, timezone, now = new Date()) {
+  if (!data || !data.generated_at) return false;
+  if (dayIn(timezone, new Date(data.generated_at)) === dayIn(timezone, now)) return false;
+  for (const person of data.registrations) {
+    person.checkin = null;
+    person.arrived_here = false;
+  }
+  data.generated_at = now.toISOString();
+  return true;
+}
+
 /**
  * The list of `site` kept under `key`, refreshed from `url` through `request`;
- * `onChange(data)` runs whenever it changes.
+ * `onChange(data)` runs whenever it changes. Arrivals are the day's, in the
+ * event's `timezone`.
  */
-export function createRoster({ key, site, url, request, onChange }) {
+export function createRoster({ key, site, url, timezone, request, onChange }) {
   let data = load(key, null);
+  // Kept from an earlier day: the page (perhaps an offline copy of that day) shows it anew.
+  const fromAnotherDay = forgetOtherDays(data, timezone || "UTC");
   // Refreshes are numbered, so that only the newest one's answer is used.
   let refreshes = 0;
   // Changes made here since the list was loaded: a refresh that saw fewer is out of date.
@@ -105,6 +132,7 @@ export function createRoster({ key, site, url, request, onChange }) {
   return {
     get data() { return data; },
     get counts() { return siteCounts(data ? data.registrations : [], site); },
+    fromAnotherDay,
     find,
     search,
     setArrival,

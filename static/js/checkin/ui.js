@@ -29,12 +29,13 @@ function emptyRow(text) {
 
 /**
  * The page's view. `site`, `timezone` and `language` come from the page's
- * data attributes, `text` is its translated messages; `onUndo({ clientId, code })`,
+ * data attributes, `text` is its translated messages, `sessionTitles` names the
+ * sessions that may be chosen, by id; `onUndo({ clientId, code, session })`,
  * `onAdmitHere({ code, method })` and `onCheckIn(code, fromSearch)` run when
  * those buttons are pressed.
  */
 export function createView({
-  site, timezone, language, text: T, onUndo, onAdmitHere, onCheckIn,
+  site, timezone, language, text: T, sessionTitles = {}, onUndo, onAdmitHere, onCheckIn,
 }) {
   const panel = $("result");
   const undoButton = $("undo");
@@ -78,39 +79,45 @@ export function createView({
     }
   }
 
-  function offerUndo(clientId, code) {
-    undoRequest = { clientId, code: normalizeCode(code) };
+  function offerUndo(clientId, code, session) {
+    undoRequest = { clientId, code: normalizeCode(code), session: session || null };
     undoButton.hidden = false;
   }
 
   /** The answer to a check-in, admitted or refused (`body` is what was sent). */
   function showAnswer(data, body, successTitle) {
     const registration = data.registration || {};
+    const session = body.session || null;
+    const sessionTitle = session ? sessionTitles[String(session)] || "" : "";
     if (data.status === "ok" && data.checkin) {
       const checkin = data.checkin;
-      let detail = joinParts([registration.organization, checkin.site_name]);
+      let detail = joinParts([registration.organization, sessionTitle, checkin.site_name]);
       if (checkin.forced) detail = joinParts([detail, T.forced]);
-      show("ok", successTitle || T.admitted, registration.name, detail);
-      offerUndo(checkin.client_id, body.code);
+      show("ok", successTitle || (session ? T.admitted_to_session : T.admitted),
+        registration.name, detail);
+      offerUndo(checkin.client_id, body.code, session);
       return;
     }
     switch (data.reason) {
       case "already_checked_in": {
         const previous = data.previous || {};
-        show("already", T.already_checked_in, registration.name, fmt(T.checked_in_at, {
-          time: formatTime(previous.scanned_at),
-          site: previous.site_name || "",
-          staff: previous.staff || "",
-        }));
+        show("already", session ? T.already_in_session : T.already_checked_in, registration.name,
+          joinParts([sessionTitle, fmt(T.checked_in_at, {
+            time: formatTime(previous.scanned_at),
+            site: previous.site_name || "",
+            staff: previous.staff || "",
+          })]));
         // The earlier admission may be the mistake: let it be undone from here.
-        if (previous.client_id && previous.site === site) offerUndo(previous.client_id, body.code);
+        if (previous.client_id && previous.site === site) {
+          offerUndo(previous.client_id, body.code, session);
+        }
         return;
       }
       case "wrong_site": {
         show("warn", T.wrong_site, registration.name, registration.site_name
           ? fmt(T.registered_for, { site: registration.site_name })
           : T.registered_online);
-        forceRequest = { code: body.code, method: body.method };
+        forceRequest = { code: body.code, method: body.method, session: session ? String(session) : "" };
         admitHereButton.hidden = false;
         return;
       }

@@ -1,0 +1,1 @@
+"""Certificates of attendance: issuing, the PDF, and the public verification page."""

@@ -1,0 +1,307 @@
+"""The public pages, the forms and the staff's main pages, checked with axe-core and a keyboard.
+
+axe-core (tests/browser/vendor/axe-core) runs in each page at a phone's and a laptop's width,
+in every language, and any finding it rates serious or critical fails the test. The check-in
+page, the dashboard, the report and the event and agenda forms are not swept here yet.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.models import Mode, OrgKind, Registration, Role
+from tests.browser.conftest import sign_in
+from tests.conftest import make_event, make_registration, make_staff
+
+AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
+LANGUAGES = ("en", "ru", "tk")
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
+#: What fails the sweep; "moderate" and "minor" findings are left to judgement.
+BLOCKING = ("serious", "critical")
+
+#: The findings of axe in the current page that block, each with the elements concerned.
+RUN_AXE = r"""
+async (blocking) => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations
+    .filter((violation) => blocking.includes(violation.impact))
+    .map((violation) => ({
+      id: violation.id,
+      impact: violation.impact,
+      help: violation.help,
+      nodes: violation.nodes.map(
+        (node) => `${node.target.join(" ")}: ${node.failureSummary.replace(/\s*\n\s*/g, " ")}`
+      ),
+    }));
+}
+"""
+
+
+@pytest.fixture
+def seminar(app):
+    """A hybrid seminar with one registration, and an organiser to sign in as."""
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
+    registration = make_registration(event, name="Aýna Orazowa", site="ahal")
+    make_staff("organizer@example.org", Role.ORGANIZER)
+    found = event.title, registration.manage_token
+    db.session.remove()
+    return found
+
+
+@pytest.fixture
+def axe_page(browser, live_server):
+    """A page with axe-core loaded into every document it opens.
+
+    The app's Content-Security-Policy refuses inline scripts, so axe comes as an init script,
+    which the browser runs in the page before the page's own, outside the policy.
+    """
+    context = browser.new_context(viewport=VIEWPORTS["laptop"], base_url=live_server)
+    context.add_init_script(path=AXE)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    yield page
+    context.close()
+    assert errors == [], f"script errors on the page: {errors}"
+
+
+def blocking_findings(page, where: str) -> list[str]:
+    """axe's serious and critical findings in ``page``, one readable line each."""
+    return [
+        f"{where}: {finding['impact']} {finding['id']} ({finding['help']})\n"
+        + "\n".join(f"      {node}" for node in finding["nodes"])
+        for finding in page.evaluate(RUN_AXE, list(BLOCKING))
+    ]
+
+
+def open_page(page, path: str) -> None:
+    response = page.goto(path)
+    assert response is not None and response.status < 400, path
+
+
+def fill_registration(page) -> None:
+    page.check("#participation-1")
+    page.fill("#name", "Ňurgeldi Şükürow")
+    page.fill("#email", "nurgeldi@example.org")
+    page.fill("#organization", "Ahal information centre for human rights")
+    page.select_option("#org_kind", "info_centre")
+    page.check("#consent")
+
+
+def check_failed_form(page, event_title: str, lang: str) -> None:
+    """The form sent empty: named in the title, summed up in focus, each field tied to its error."""
+    with force_locale(lang):
+        title = _("Error: %(page)s", page=_("Register — %(event)s", event=event_title))
+    assert page.title() == title
+    summary = page.locator(".error-summary")
+    assert summary.get_attribute("role") == "alert"
+    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    links = summary.locator("a")
+    assert links.count() >= 4
+    for href in links.evaluate_all("links => links.map((link) => link.getAttribute('href'))"):
+        assert page.locator(href).count() == 1, href
+    invalid = page.locator("[aria-invalid=true]")
+    assert invalid.count() >= 4
+    for described in invalid.evaluate_all(
+        "fields => fields.map((f) => f.getAttribute('aria-describedby')"
+        " || f.closest('fieldset').getAttribute('aria-describedby'))"
+    ):
+        messages = [page.locator(f"#{name}").inner_text() for name in described.split()]
+        assert messages and all(messages), described
+
+
+def test_pages_have_no_serious_accessibility_findings(app, seminar, axe_page):
+    """Each page, in each language and at both widths, passes axe without a serious finding."""
+    event_title, token = seminar
+    page = axe_page
+    findings: list[str] = []
+
+    # A real registration first, so that the session can show the confirmation page.
+    open_page(page, "/events/seminar/register?lang=en")
+    fill_registration(page)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/register/thanks")
+
+    public = {
+        "event page": "/events/seminar",
+        "registration form": "/events/seminar/register",
+        "confirmation": "/events/seminar/register/thanks",
+        "personal page": f"/r/{token}",
+        "staff sign-in": "/manage/login",
+    }
+    staff = {
+        "staff home": "/manage/",
+        "registrations list": "/manage/events/seminar/registrations",
+    }
+    for pages, signed_in in ((public, False), (staff, True)):
+        if signed_in:
+            sign_in(page, app.config["PUBLIC_BASE_URL"], "organizer@example.org")
+        for width, viewport in VIEWPORTS.items():
+            page.set_viewport_size(viewport)
+            for lang in LANGUAGES:
+                for name, path in pages.items():
+                    open_page(page, f"{path}?lang={lang}")
+                    assert page.locator("html").get_attribute("lang") == lang
+                    findings += blocking_findings(page, f"{name} {path} [{lang}, {width}]")
+                    if name == "registration form":
+                        page.click("form.form button[type=submit]")
+                        page.locator(".error-summary").wait_for()
+                        check_failed_form(page, event_title, lang)
+                        where = f"registration form with errors [{lang}, {width}]"
+                        findings += blocking_findings(page, where)
+
+    assert findings == [], "axe found serious problems:\n" + "\n".join(findings)
+
+
+def test_the_pages_are_named_in_their_titles(app, seminar, axe_page):
+    """The browser tab and a screen reader's first words say which page this is."""
+    event_title, token = seminar
+    page = axe_page
+    open_page(page, "/events/seminar/register")
+    assert page.title() == f"Register — {event_title}"
+    fill_registration(page)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url("**/register/thanks")
+    assert page.title() == f"You are registered — {event_title}"
+    open_page(page, f"/r/{token}")
+    assert page.title() == f"Your registration — {event_title}"
+
+
+def relative_luminance(rgb: str) -> float:
+    """WCAG 2's relative luminance of a computed colour such as ``rgb(118, 127, 138)``."""
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : -1].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first: str, second: str) -> float:
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_field_edges_and_focus_rings_stand_out_from_the_page(seminar, axe_page):
+    """Text fields' borders and the focus ring reach 3:1 against the page (WCAG 1.4.11)."""
+    page = axe_page
+    open_page(page, "/events/seminar/register")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    borders = page.locator("form.form input:not([type=hidden]), form.form select").evaluate_all(
+        "fields => fields.filter((f) => !['radio', 'checkbox'].includes(f.type))"
+        ".map((f) => [f.id, getComputedStyle(f).borderTopColor])"
+    )
+    assert len(borders) >= 8
+    for field_id, border in borders:
+        assert contrast(border, background) >= 3, (field_id, border, background)
+
+    # The ring around a field on the page, and around a link in the header's panel.
+    page.focus("#name")
+    assert_focus_ring_stands_out(page, background)
+    for _step in range(3):  # back past the radio buttons and the link to the event
+        page.keyboard.press("Shift+Tab")
+    assert focused(page) == "a:Türkmençe"
+    header = page.evaluate("getComputedStyle(document.querySelector('.topbar')).backgroundColor")
+    assert_focus_ring_stands_out(page, header)
+
+
+def assert_focus_ring_stands_out(page, background: str) -> None:
+    ring = page.evaluate(
+        "(() => { const s = getComputedStyle(document.activeElement);"
+        " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; })()"
+    )
+    assert ring[0] == "solid" and float(ring[1].removesuffix("px")) >= 2, ring
+    assert contrast(ring[2], background) >= 3, (ring, background)
+
+
+def focused(page) -> str:
+    """The focused element, as a short description: its id, else its tag and text."""
+    return page.evaluate(
+        """(() => {
+          const el = document.activeElement;
+          return el.id || `${el.tagName.toLowerCase()}:${el.textContent.trim()}`;
+        })()"""
+    )
+
+
+def test_registering_with_the_keyboard_alone(app, seminar, axe_page):
+    """Tab from the skip link through the form, fill it with keys, send it with Enter."""
+    event_title, _token = seminar
+    page = axe_page
+    open_page(page, "/events/seminar/register")
+
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert focused(page) == "a:Skip to content"
+    box = skip.bounding_box()
+    assert box is not None and box["y"] >= 0 and box["width"] > 20, "skip link stays hidden"
+
+    # The skip link leads into the page, past the header.
+    page.keyboard.press("Enter")
+    assert focused(page) == "main"
+    page.keyboard.press("Tab")
+    assert focused(page) == f"a:← {event_title}"
+
+    open_page(page, "/events/seminar/register")
+    order = []
+    for _step in range(16):
+        page.keyboard.press("Tab")
+        order.append(focused(page))
+    assert order == [
+        "a:Skip to content",
+        "a:HybridDesk",
+        "a:Русский",
+        "a:Türkmençe",
+        f"a:← {event_title}",
+        "participation-0",
+        "name",
+        "email",
+        "phone",
+        "organization",
+        "position",
+        "org_kind",
+        "gender",
+        "language",
+        "consent",
+        "button:Register",
+    ]
+
+    # Back to the top, then through the form again, filling it in this time.
+    open_page(page, "/events/seminar/register")
+    for _step in range(6):
+        page.keyboard.press("Tab")
+    assert focused(page) == "participation-0"
+    page.keyboard.press("ArrowDown")  # the second site, Ahal
+    page.keyboard.press("Tab")
+    page.keyboard.type("Ňurgeldi Şükürow")
+    page.keyboard.press("Tab")
+    page.keyboard.type("nurgeldi@example.org")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Ahal information centre for human rights")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert focused(page) == "org_kind"
+    assert page.locator("#org_kind").input_value() == "", "a kind is chosen beforehand"
+    for _step in range(3):  # Choose…, state, public, then the information centre
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert focused(page) == "consent"
+    page.keyboard.press("Space")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/register/thanks")
+    assert page.locator("h1").inner_text() == "You are registered"
+
+    db.session.remove()
+    registration = db.session.scalar(
+        sa.select(Registration).where(Registration.email == "nurgeldi@example.org")
+    )
+    assert registration.name == "Ňurgeldi Şükürow"
+    assert registration.mode == Mode.IN_PERSON and registration.site.slug == "ahal"
+    assert registration.org_kind == OrgKind.INFO_CENTRE
