@@ -38,6 +38,7 @@ def create_app(config_class=None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     register_security_headers(app)
+    register_compression(app)
     return app
 
 
@@ -88,6 +89,36 @@ def register_security_headers(app: Flask) -> None:
             response.headers["Cache-Control"] = "no-store"
             response.headers["Referrer-Policy"] = "no-referrer"
         return response
+
+
+#: What is worth compressing: text. PDFs, images and spreadsheets are compressed already,
+#: and the streamed CSV lists are left whole so that their rows reach the browser as written.
+COMPRESSED_TYPES = (
+    "text/html",
+    "text/css",
+    "text/javascript",
+    "text/plain",
+    "application/javascript",
+    "application/json",
+    "application/manifest+json",
+    "image/svg+xml",
+)
+
+
+def register_compression(app: Flask) -> None:
+    """Brotli or gzip for pages, scripts, styles and JSON, as the browser accepts them.
+
+    nginx compresses what it serves itself (deploy/nginx/) and passes the app's compressed
+    answers through untouched. Streamed responses are never compressed: a compressor holds
+    back what it has not filled a block with, and a stream must arrive as it is written.
+    """
+    from flask_compress import Compress
+
+    app.config.setdefault("COMPRESS_ALGORITHM", ["br", "gzip"])
+    app.config.setdefault("COMPRESS_BR_LEVEL", 5)
+    app.config.setdefault("COMPRESS_MIMETYPES", list(COMPRESSED_TYPES))
+    app.config.setdefault("COMPRESS_STREAMS", False)
+    Compress(app)
 
 
 def register_guards(app: Flask) -> None:

@@ -18,14 +18,25 @@ from qrcode.image.svg import SvgPathFillImage
 #: Light modules around the symbol, as the QR specification asks.
 QUIET_ZONE = 4
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
+#: The mask for symbols that are not badge codes (links, such as a certificate's). Any of
+#: the eight masks is valid; weighing them all costs qrcode some 15 ms for a link-sized
+#: symbol, most of the time a 1,000-page certificate sheet takes, and at the printed
+#: size any of them scans.
+LINK_MASK = 0
 
 
 def _qr(code: str, box_size: int = 10) -> qrcode.QRCode:
-    qr = qrcode.QRCode(error_correction=ERROR_CORRECTION, box_size=box_size, border=QUIET_ZONE)
-    if qrcode.util.RE_ALPHA_NUM.fullmatch(code.encode("ascii", "replace")):
+    alphanumeric = qrcode.util.RE_ALPHA_NUM.fullmatch(code.encode("ascii", "replace"))
+    qr = qrcode.QRCode(
+        error_correction=ERROR_CORRECTION,
+        box_size=box_size,
+        border=QUIET_ZONE,
+        mask_pattern=None if alphanumeric else LINK_MASK,
+    )
+    if alphanumeric:
         qr.add_data(qrcode.util.QRData(code, mode=qrcode.util.MODE_ALPHA_NUM))
     else:
-        # Not a generated code (say, typed in lower case): let qrcode pick the mode.
+        # A link, or a code typed in lower case: let qrcode pick the mode.
         qr.add_data(code)
     qr.make(fit=True)
     return qr

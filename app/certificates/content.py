@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from babel.dates import format_date, format_time
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext, pgettext
 from flask_babel import gettext as _
 
 from app.attendance.completion import Completion, Evidence
@@ -156,7 +156,7 @@ def certificate_data(
         heading=_("Certificate of attendance"),
         certifies=_("This is to certify that"),
         name=registration.name,
-        attended=_("attended"),
+        attended=pgettext("certificate: between the name and the event", "attended"),
         event_title=event.title,
         dates=event_dates(event),
         place=places(days) or registered_place(registration),

@@ -66,6 +66,13 @@ def site_page(slug: str, site_slug: str):
         "unknown_code": _("Unknown code"),
         "queued": _("Saved offline"),
         "queued_detail": _("It will be sent when the connection is back."),
+        "offline_unconfirmed": _("offline — to be confirmed"),
+        "changes_title": _("Scans changed once sent: %(count)s"),
+        "change_already": _("%(name)s was already admitted at %(time)s by %(staff)s"),
+        "change_already_other_device": _(
+            "%(name)s was already admitted at %(time)s by %(staff)s on another device"
+        ),
+        "change_other": _("%(name)s: %(result)s"),
         "undone": _("Check-in undone"),
         "undo": _("Undo"),
         "admit_here": _("Admit here"),

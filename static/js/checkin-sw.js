@@ -1,8 +1,9 @@
 /*
- * Keeps the check-in page usable when the connection drops: the page and its
- * scripts and styles are fetched from the network when it answers, and from
- * the last good copy when it does not. API calls are left alone; the page
- * queues those itself.
+ * Keeps the check-in page usable when the connection drops: the page is
+ * fetched from the network when it answers, and from the last good copy when
+ * it does not; each copy that comes through is kept. Scripts and styles named
+ * by their content come from the kept copy first. API calls are left alone;
+ * the page queues those itself.
  */
 "use strict";
 
@@ -20,7 +21,18 @@ self.addEventListener("fetch", function (event) {
   var isPage = request.mode === "navigate" && CHECKIN_PAGE.test(url.pathname);
   var isAsset = url.pathname.indexOf("/static/") === 0;
   if (!isPage && !isAsset) return;
-  event.respondWith(
+  // A file named by its content (?v=<hash>) never changes: the kept copy is the file.
+  if (isAsset && url.searchParams.has("v")) {
+    event.respondWith(caches.match(request).then(function (cached) {
+      return cached || fetchAndKeep(request, false);
+    }));
+    return;
+  }
+  event.respondWith(fetchAndKeep(request, isPage));
+});
+
+function fetchAndKeep(request, isPage) {
+  return (
     fetch(request).then(function (response) {
       // A redirect (to the sign-in page, say) must not replace the good copy.
       if (response.ok && !response.redirected) {
@@ -34,4 +46,4 @@ self.addEventListener("fetch", function (event) {
       });
     })
   );
-});
+}

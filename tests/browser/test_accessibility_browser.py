@@ -2,7 +2,7 @@
 
 axe-core (tests/browser/vendor/axe-core) runs in each page at a phone's and a laptop's width,
 in every language, and any finding it rates serious or critical fails the test. The check-in
-page, the dashboard, the report and the event and agenda forms are not swept here yet.
+page is swept with its own tests.
 """
 
 from __future__ import annotations
@@ -305,3 +305,30 @@ def test_registering_with_the_keyboard_alone(app, seminar, axe_page):
     assert registration.name == "Ňurgeldi Şükürow"
     assert registration.mode == Mode.IN_PERSON and registration.site.slug == "ahal"
     assert registration.org_kind == OrgKind.INFO_CENTRE
+
+
+#: The staff's working pages, beyond the home and the registrations list swept above.
+STAFF_PAGES = {
+    "dashboard": "/manage/events/seminar/dashboard",
+    "report": "/manage/events/seminar/report",
+    "event form": "/manage/events/seminar/edit",
+    "new event form": "/manage/events/new",
+    "agenda": "/manage/events/seminar/agenda",
+    "certificates": "/manage/events/seminar/certificates",
+    "messages": "/manage/events/seminar/messages",
+    "new message": "/manage/events/seminar/messages/new",
+}
+
+
+def test_staff_pages_have_no_serious_accessibility_findings(app, seminar, axe_page):
+    """The dashboard, the report, the event, agenda, certificate and message pages pass axe."""
+    page = axe_page
+    sign_in(page, app.config["PUBLIC_BASE_URL"], "organizer@example.org")
+    findings: list[str] = []
+    for width, viewport in VIEWPORTS.items():
+        page.set_viewport_size(viewport)
+        for lang in LANGUAGES:
+            for name, path in STAFF_PAGES.items():
+                open_page(page, f"{path}?lang={lang}")
+                findings += blocking_findings(page, f"{name} {path} [{lang}, {width}]")
+    assert findings == [], "axe found serious problems:\n" + "\n".join(findings)

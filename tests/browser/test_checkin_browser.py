@@ -100,9 +100,10 @@ def test_a_scan_made_offline_is_sent_once_the_connection_is_back(door, phone_con
     phone_context.set_offline(True)
     page.fill("#code-input", code)
     page.press("#code-input", "Enter")
-    expect(page.locator("#result-title")).to_have_text("Saved offline")
-    # The name comes from the list kept for offline use.
+    # The verdict and the name come from the list kept for offline use.
+    expect(page.locator("#result-title")).to_have_text("Admitted")
     expect(page.locator("#result-name")).to_have_text("Aýna Orazowa")
+    expect(page.locator("#result-detail")).to_contain_text("offline — to be confirmed")
     expect(page.locator("#offline-status")).to_contain_text("1")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(CheckIn.id))) == 0
@@ -111,6 +112,8 @@ def test_a_scan_made_offline_is_sent_once_the_connection_is_back(door, phone_con
     phone_context.set_offline(False)
     expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
     expect(page.locator("#count-arrived")).to_have_text("1")
+    # Once sent, the card shows the server's answer, no longer waiting.
+    expect(page.locator("#result-detail")).not_to_contain_text("offline — to be confirmed")
 
     with app.app_context():
         [checkin] = db.session.scalars(sa.select(CheckIn)).all()

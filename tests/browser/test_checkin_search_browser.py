@@ -138,7 +138,8 @@ def test_a_check_in_saved_offline_shows_in_the_results_once_it_is_sent(door, pag
 
     page.context.set_offline(True)
     row.get_by_role("button", name="Check in").click()
-    expect(page.locator("#result-title")).to_have_text("Saved offline")
+    expect(page.locator("#result-title")).to_have_text("Admitted")
+    expect(page.locator("#result-detail")).to_contain_text("offline — to be confirmed")
     page.context.set_offline(False)
 
     expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)

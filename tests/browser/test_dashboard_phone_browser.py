@@ -20,9 +20,7 @@ def small_phone(browser):
         yield page
 
 
-def test_the_first_sites_attended_figure_is_on_screen_at_375_pixels(
-    app, live_server, small_phone
-):
+def test_the_first_sites_attended_figure_is_on_screen_at_375_pixels(app, live_server, small_phone):
     from playwright.sync_api import expect
 
     make_staff("organizer@example.org", Role.ORGANIZER)
@@ -38,7 +36,9 @@ def test_the_first_sites_attended_figure_is_on_screen_at_375_pixels(
 
     first_site = page.locator("table.dashboard-table tbody tr").first
     expect(first_site).to_have_attribute("data-site", "ashgabat")
-    column = page.locator("table.dashboard-table thead th").all_text_contents().index("Attended here")
+    column = (
+        page.locator("table.dashboard-table thead th").all_text_contents().index("Attended here")
+    )
     checked_in = first_site.locator("th, td").nth(column)
     expect(checked_in).to_contain_text("1")
     assert page.evaluate("[window.scrollX, window.scrollY]") == [0, 0]

@@ -8,14 +8,20 @@
  * chooser, when the event has sessions that count attendance, makes scans and
  * typed or found names admit to that session; the lists show the day's
  * admissions at the door, so a session's answers leave them as they are.
+ *
+ * Offline, a check-in is judged from the list kept on the device (an unknown
+ * code, someone already in, registered elsewhere, not admitted) and shown as
+ * "to be confirmed"; an admission counts at once. What was shown is kept with
+ * the queued call, and once the server answers, every scan whose answer differs
+ * is listed for the coordinator. After every action the code field has focus.
  */
 import { apiClient, newClientId } from "./api.js";
 import { keepOfflineCopy } from "./offline-copy.js";
 import { createQueue } from "./queue.js";
-import { arrivalOf, createRoster } from "./roster.js";
+import { arrivalOf, createRoster, offlineVerdict } from "./roster.js";
 import { setUpCamera } from "./scanner.js";
 import { forgetEnded, isExpired, load, rememberEnd, save } from "./storage.js";
-import { normalizeCode } from "./text.js";
+import { fmt, normalizeCode } from "./text.js";
 import { $, createView } from "./ui.js";
 
 function deviceName() {
@@ -56,10 +62,10 @@ function start(root) {
     language: cfg.language,
     text: T,
     sessionTitles,
-    onUndo: undo,
+    onUndo: (request) => undo(request).then(focusCode),
     onAdmitHere: (forced) => checkIn(forced.code, {
       force: true, method: forced.method, session: forced.session || "",
-    }),
+    }).then(focusCode),
     onCheckIn: checkInListed,
   });
   const roster = createRoster({
@@ -69,13 +75,20 @@ function start(root) {
     timezone: cfg.timezone,
     request,
     onChange: renderRoster,
+    overlay: applyQueued,
   });
   const queue = createQueue({
     key: prefix + "queue",
     request,
     onChange: view.showOffline,
+    onSent: reconcile,
     onDrained: catchUp,
   });
+  const codeInput = $("code-input");
+
+  function focusCode() {
+    codeInput.focus();
+  }
 
   function renderRoster() {
     if (roster.data) view.renderRoster(roster.data.registrations, roster.counts, pendingOnly.checked);
@@ -84,14 +97,34 @@ function start(root) {
   // --- checking in -------------------------------------------------------------
 
   let busy = false;
+  // The client_id of the check-in the result panel shows as "to be confirmed", if any.
+  let unconfirmedShown = null;
 
-  /** Shows the answer to a check-in, or that it waits offline, and records an arrival. */
+  /** This device's admission of `body`, before the server has heard of it. */
+  function offlineArrival(body) {
+    return {
+      client_id: body.client_id, scanned_at: body.scanned_at,
+      site: cfg.site, site_name: cfg.siteName, offline: true,
+    };
+  }
+
+  /** What was shown about a check-in made offline, kept with it in the queue. */
+  function checkInNote(body) {
+    const person = roster.find(body.code);
+    return { verdict: offlineVerdict(person, body, cfg.site), name: person ? person.name : "" };
+  }
+
+  /** Shows the answer to a check-in, or the verdict of the list kept offline; records an arrival. */
   function showCheckIn(answer, body, successTitle) {
     if (answer.queued) {
-      const person = body.code ? roster.find(body.code) : { name: body.name };
-      view.show("queued", T.queued, person ? person.name : body.code, T.queued_detail);
+      const person = roster.find(body.code);
+      const verdict = offlineVerdict(person, body, cfg.site);
+      view.showOfflineVerdict(verdict, person, body);
+      unconfirmedShown = body.client_id;
+      if (verdict === "admitted" && !body.session) recordArrival(body.code, offlineArrival(body));
       return;
     }
+    unconfirmedShown = null;
     const data = answer.data || {};
     view.showAnswer(data, body, successTitle);
     if (body.session) return;  // a session's admission is not the day's, which the lists show
@@ -121,16 +154,20 @@ function start(root) {
     if (session) body.session = Number(session);
     busy = true;
     try {
-      showCheckIn(await queue.send("POST", cfg.checkinsUrl, body), body);
+      showCheckIn(await queue.send("POST", cfg.checkinsUrl, body, checkInNote), body);
     } finally {
       busy = false;
     }
   }
 
   async function undo({ clientId, code, session }) {
-    const answer = await queue.send("DELETE", cfg.checkinsUrl + "/" + encodeURIComponent(clientId));
+    const name = view.shownName();
+    const answer = await queue.send("DELETE", cfg.checkinsUrl + "/" + encodeURIComponent(clientId),
+      undefined, () => ({ verdict: "undone", name, code, session, clientId }));
+    unconfirmedShown = null;
     if (answer.queued) {
-      view.show("queued", T.queued, T.undone, T.queued_detail);
+      view.show("neutral", T.undone, name, T.offline_unconfirmed);
+      if (!session) recordArrival(code, null);
     } else if (answer.status === 200) {
       view.show("neutral", T.undone, view.shownName(), "");
       if (!session) recordArrival(code, null);
@@ -141,10 +178,9 @@ function start(root) {
 
   $("code-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const input = $("code-input");
-    const code = input.value;
-    input.value = "";
-    checkIn(code, { method: "qr" }).then(() => input.focus());
+    const code = codeInput.value;
+    codeInput.value = "";
+    checkIn(code, { method: "qr" }).then(focusCode);
   });
 
   setUpCamera({ text: T, onCode: (code) => checkIn(code, { method: "qr" }), isBusy: () => busy });
@@ -221,11 +257,79 @@ function start(root) {
     if (searchController) runSearch();
   }
 
+  // --- catching up once the connection is back -------------------------------------
+
+  // Lines for the check-ins whose answer differs from what was shown offline.
+  let changes = [];
+
+  /** Lays the check-ins and undos still waiting to be sent over a list from the server. */
+  function applyQueued(data) {
+    const byCode = new Map(data.registrations.map((person) => [person.code, person]));
+    for (const item of queue.items) {
+      const note = item.note;
+      if (!note) continue;
+      if (note.verdict === "admitted" && item.body && !item.body.session) {
+        const person = byCode.get(normalizeCode(item.body.code));
+        if (person) person.checkin = arrivalOf(offlineArrival(item.body));
+      } else if (note.verdict === "undone" && !note.session) {
+        const person = byCode.get(normalizeCode(note.code));
+        if (person && person.checkin && person.checkin.client_id === note.clientId) {
+          person.checkin = null;
+        }
+      }
+    }
+  }
+
+  /** The server answered a call sent from the queue: record it, and note any difference. */
+  function reconcile(item, answer) {
+    const note = item.note;
+    if (!note) return;
+    if (note.verdict === "undone") {
+      if (answer.status !== 200) {
+        changes.push(fmt(T.change_other, {
+          name: note.name, result: (answer.data && answer.data.message) || T.error,
+        }));
+      }
+      return;
+    }
+    const body = item.body;
+    const data = answer.data || {};
+    const verdict = data.status === "ok" ? "admitted" : data.reason;
+    const name = note.name || (data.registration && data.registration.name) || body.code;
+    if (verdict !== note.verdict) {
+      const previous = data.previous;
+      if (verdict === "already_checked_in" && previous) {
+        const other = previous.device && previous.device !== device;
+        changes.push(fmt(other ? T.change_already_other_device : T.change_already, {
+          name, time: view.formatTime(previous.scanned_at), staff: previous.staff || "",
+        }));
+      } else {
+        changes.push(fmt(T.change_other, { name, result: data.message || T.error }));
+      }
+    }
+    if (unconfirmedShown === body.client_id) {
+      // The card still shows this scan as waiting: it shows the server's answer now.
+      showCheckIn(answer, body);
+    } else if (!body.session) {
+      if (data.status === "ok" && data.checkin) recordArrival(body.code, data.checkin);
+      else if (verdict === "already_checked_in" && data.previous) {
+        recordArrival(body.code, data.previous);
+      }
+    }
+  }
+
   /** Calls sent from the offline queue changed people's state: read it again. */
   function catchUp() {
+    if (changes.length) view.showChanges(changes);
+    changes = [];
     roster.refresh();
     if (results) runSearch();
   }
+
+  $("sync-changes-close").addEventListener("click", () => {
+    view.showChanges([]);
+    focusCode();
+  });
 
   // --- walk-ins ----------------------------------------------------------------------
 
@@ -251,7 +355,9 @@ function start(root) {
     const answer = await queue.send("POST", cfg.registrationsUrl, body);
     if (answer.queued) {
       walkInForm.reset();
+      unconfirmedShown = null;
       view.show("queued", T.queued, body.name, T.queued_detail);
+      focusCode();
       return;
     }
     if (answer.status === 201 || answer.status === 200) {
@@ -261,6 +367,7 @@ function start(root) {
       showCheckIn({ status: answer.status, data: answer.data.checkin }, { code: answer.data.code },
         T.walk_in_done);
       roster.refresh();
+      focusCode();
       return;
     }
     error.textContent = (answer.data && answer.data.message) || T.error;
@@ -280,6 +387,7 @@ function start(root) {
 
   // --- start ---------------------------------------------------------------------------
 
+  focusCode();
   // Once the event is long over, the page is not kept for offline use either.
   if (!isExpired(prefix)) keepOfflineCopy(root);
   view.showOffline(queue.length);

@@ -3,7 +3,8 @@
  * the service worker (static/js/checkin-sw.js, served from /manage/ so that its
  * scope covers the page) and puts the page, its stylesheets and scripts, and
  * the modules of this directory it imported into the cache the worker answers
- * from when the network does not.
+ * from when the network does not. Only what the cache lacks is fetched: the
+ * page once, before the worker first controls it, and each file version once.
  */
 
 // The name checkin-sw.js and forget-offline.js use too.
@@ -23,6 +24,16 @@ function pageAssets() {
   return Array.from(new Set([window.location.pathname, ...named, ...imported]));
 }
 
+/**
+ * Adds to `cache` only the URLs it does not hold. The worker renews the page's copy each
+ * time the page comes through it, and a file named by its hash never changes, so each is
+ * fetched here once, not on every view.
+ */
+function addMissing(cache, urls) {
+  return Promise.all(urls.map((url) => cache.match(url).then((kept) => (kept ? null : url))))
+    .then((missing) => cache.addAll(missing.filter(Boolean)));
+}
+
 /** Keeps the offline copy, then marks `root` with data-offline-ready="1". */
 export function keepOfflineCopy(root) {
   const serviceWorkerUrl = root.dataset.serviceWorkerUrl;
@@ -30,7 +41,7 @@ export function keepOfflineCopy(root) {
   navigator.serviceWorker.register(serviceWorkerUrl)
     .then(() => navigator.serviceWorker.ready)
     .then(() => caches.open(CACHE))
-    .then((cache) => cache.addAll(pageAssets()))
+    .then((cache) => addMissing(cache, pageAssets()))
     .then(() => { root.dataset.offlineReady = "1"; })
     .catch(() => { /* no offline copy: the page still works online */ });
 }

@@ -9,14 +9,16 @@ import { load, save } from "./storage.js";
 
 /**
  * The queue kept under `key`. `request` is the API client; `onChange(count)`
- * follows the number of calls waiting; `onDrained()` runs once all were sent.
+ * follows the number of calls waiting; `onSent(item, answer)` runs for each call
+ * sent from the queue, with what was queued (its `note` too) and the server's
+ * answer; `onDrained()` runs once all were sent.
  */
-export function createQueue({ key, request, onChange, onDrained }) {
+export function createQueue({ key, request, onChange, onSent = () => {}, onDrained }) {
   const items = load(key, []);
   let flushing = null;
 
-  function enqueue(method, url, body) {
-    items.push({ method, url, body });
+  function enqueue(method, url, body, note) {
+    items.push(note ? { method, url, body, note } : { method, url, body });
     save(key, items);
     onChange(items.length);
   }
@@ -35,6 +37,7 @@ export function createQueue({ key, request, onChange, onDrained }) {
       items.shift();
       save(key, items);
       onChange(items.length);
+      onSent(item, answer);
     }
     return true;
   }
@@ -51,25 +54,31 @@ export function createQueue({ key, request, onChange, onDrained }) {
     return flushing;
   }
 
-  /** Sends a call now, or queues it: answers { status, data } or { queued: true }. */
-  async function send(method, url, body) {
-    // Whatever waits goes first, so an undo never overtakes its check-in.
-    if (items.length && !(await flush())) {
-      enqueue(method, url, body);
+  /**
+   * Sends a call now, or queues it: answers { status, data } or { queued: true }.
+   * `note(body)`, if given, is kept with a queued call: what the page told the
+   * user about it while offline, to compare with the server's answer later.
+   */
+  async function send(method, url, body, note) {
+    const queue = () => {
+      enqueue(method, url, body, note ? note(body) : undefined);
       return { queued: true };
-    }
+    };
+    // Whatever waits goes first, so an undo never overtakes its check-in.
+    if (items.length && !(await flush())) return queue();
     try {
       const answer = await request(method, url, body);
       if (answer.status >= 500) throw new Error("server error " + answer.status);
       return answer;
     } catch {
-      enqueue(method, url, body);
-      return { queued: true };
+      return queue();
     }
   }
 
   return {
     get length() { return items.length; },
+    /** The calls waiting, oldest first (not to be changed). */
+    get items() { return items; },
     flush,
     send,
   };

@@ -28,13 +28,34 @@ export function siteCounts(people, site) {
   return counts;
 }
 
-/** The part of a check-in (or of an earlier admission) a person's row shows. */
+/**
+ * The part of a check-in (or of an earlier admission) a person's row shows;
+ * `offline` marks one made on this device that the server has not answered yet.
+ */
 export function arrivalOf(checkin) {
   if (!checkin) return null;
-  return {
+  const arrival = {
     client_id: checkin.client_id, scanned_at: checkin.scanned_at,
     site: checkin.site, site_name: checkin.site_name,
   };
+  if (checkin.offline) arrival.offline = true;
+  return arrival;
+}
+
+/**
+ * What the server will most likely answer to a check-in (`body`, sent to `site`)
+ * for `person` as the list kept on this device knows them (null when the code
+ * is not on it): the same words as the API's reasons, or "admitted". The door's
+ * admissions are the day's; a session's are not on the list, so a scan for a
+ * session is judged only on who the person is.
+ */
+export function offlineVerdict(person, body, site) {
+  // In the order the server decides (app/checkin/services.py, _decide).
+  if (!person) return "unknown_code";
+  if (!body.session && person.checkin) return "already_checked_in";
+  if (person.status !== "confirmed") return "not_admitted";
+  if (!body.force && person.site !== site) return "wrong_site";
+  return "admitted";
 }
 
 /** The calendar day of a moment in `timezone`, as YYYY-MM-DD. */
@@ -64,9 +85,12 @@ export function forgetOtherDays(data, timezone, now = new Date()) {
 /**
  * The list of `site` kept under `key`, refreshed from `url` through `request`;
  * `onChange(data)` runs whenever it changes. Arrivals are the day's, in the
- * event's `timezone`.
+ * event's `timezone`. `overlay(data)` lays what this device did offline, and the
+ * server has not heard yet, over each list the server sends.
  */
-export function createRoster({ key, site, url, timezone, request, onChange }) {
+export function createRoster({
+  key, site, url, timezone, request, onChange, overlay = () => {},
+}) {
   let data = load(key, null);
   // Kept from an earlier day: the page (perhaps an offline copy of that day) shows it anew.
   const fromAnotherDay = forgetOtherDays(data, timezone || "UTC");
@@ -125,6 +149,7 @@ export function createRoster({ key, site, url, timezone, request, onChange }) {
       return;
     }
     data = answer.data;
+    overlay(data);
     save(key, data);
     onChange(data);
   }

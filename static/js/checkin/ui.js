@@ -4,6 +4,8 @@
  * list, the counts, and how many calls wait offline. Times are shown in the
  * event's time zone. A person's row is drawn in one place, personRow(), from
  * what is known about them; templates/checkin/_person.html draws the same.
+ * Every result is read out through a live region that is on the page from the
+ * start (one added or shown later is not always announced).
  */
 import { fmt, normalizeCode } from "./text.js";
 
@@ -42,6 +44,8 @@ export function createView({
   const admitHereButton = $("admit-here");
   const searchResults = $("search-results");
   const rosterList = $("roster");
+  const announcer = $("result-announcement");
+  let announceTimer = null;
   let undoRequest = null;
   let forceRequest = null;
 
@@ -64,12 +68,20 @@ export function createView({
 
   // --- the result panel ------------------------------------------------------
 
+  /** Reads `message` out: emptied first, so that the same result twice is announced twice. */
+  function announce(message) {
+    clearTimeout(announceTimer);
+    announcer.textContent = "";
+    announceTimer = setTimeout(() => { announcer.textContent = message; }, 100);
+  }
+
   function show(kind, title, name, detail) {
     panel.className = "result result-" + kind;
     $("result-title").textContent = title;
     $("result-name").textContent = name || "";
     $("result-detail").textContent = detail || "";
     panel.hidden = false;
+    announce([title, name, detail].filter(Boolean).join(". "));
     undoButton.hidden = true;
     admitHereButton.hidden = true;
     undoRequest = null;
@@ -130,6 +142,68 @@ export function createView({
       default:
         show("bad", data.message || T.error, "", "");
     }
+  }
+
+  /**
+   * What the list kept on this device says about a check-in made offline
+   * (`verdict`, see offlineVerdict in roster.js), marked as still to be
+   * confirmed by the server.
+   */
+  function showOfflineVerdict(verdict, person, body) {
+    const session = body.session || null;
+    const sessionTitle = session ? sessionTitles[String(session)] || "" : "";
+    const name = person ? person.name : body.code;
+    const unconfirmed = T.offline_unconfirmed;
+    switch (verdict) {
+      case "admitted":
+        show("ok", session ? T.admitted_to_session : T.admitted, name,
+          joinParts([person.organization, sessionTitle, body.force ? T.forced : "", unconfirmed]));
+        offerUndo(body.client_id, body.code, session);
+        return;
+      case "already_checked_in": {
+        const arrival = person.checkin;
+        show("already", T.already_checked_in, name, joinParts([
+          arrival.site === site ? fmt(T.arrived_at, { time: formatTime(arrival.scanned_at) })
+            : fmt(T.arrived_elsewhere, {
+              time: formatTime(arrival.scanned_at), site: arrival.site_name || "",
+            }),
+          unconfirmed,
+        ]));
+        if (arrival.client_id && arrival.site === site) offerUndo(arrival.client_id, body.code, null);
+        return;
+      }
+      case "wrong_site":
+        show("warn", T.wrong_site, name, joinParts([
+          person.site_name ? fmt(T.registered_for, { site: person.site_name })
+            : T.registered_online,
+          unconfirmed,
+        ]));
+        forceRequest = { code: body.code, method: body.method, session: session ? String(session) : "" };
+        admitHereButton.hidden = false;
+        return;
+      case "not_admitted":
+        show("bad", T.not_admitted, name, joinParts([person.status_label, unconfirmed]));
+        return;
+      default:
+        show("unknown", T.unknown_code, body.code, unconfirmed);
+    }
+  }
+
+  /**
+   * The check-ins whose answer from the server differs from what was shown
+   * offline, one line each; an empty list hides them.
+   */
+  function showChanges(lines) {
+    const box = $("sync-changes");
+    $("sync-changes-title").textContent = fmt(T.changes_title, { count: lines.length });
+    const list = $("sync-changes-list");
+    list.replaceChildren(...lines.map((line) => {
+      const item = document.createElement("li");
+      item.textContent = line;
+      return item;
+    }));
+    box.hidden = !lines.length;
+    if (lines.length) announce([$("sync-changes-title").textContent, ...lines].join(". "));
   }
 
   /** The name the result panel shows now. */
@@ -251,5 +325,8 @@ export function createView({
     status.textContent = fmt(T.offline_waiting, { count });
   }
 
-  return { show, showAnswer, shownName, showResults, renderRoster, showOffline };
+  return {
+    show, showAnswer, showOfflineVerdict, showChanges, shownName, showResults, renderRoster,
+    showOffline, formatTime,
+  };
 }

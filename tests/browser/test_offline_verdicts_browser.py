@@ -1,0 +1,121 @@
+"""Offline, the check-in page judges each scan from the list on the phone, and squares up later."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.models import CheckIn, RegistrationStatus, Role
+from tests.browser.conftest import open_ahal_checkin, watched_page
+from tests.conftest import make_event, make_registration, make_staff
+
+UNCONFIRMED = "offline — to be confirmed"
+
+
+@pytest.fixture
+def door(app, live_server):
+    """The Ahal door: one person expected, one on the waiting list; returns their codes."""
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
+    make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+    expected = make_registration(event, name="Aýna Orazowa", site="ahal").badge_code
+    waiting = make_registration(
+        event, name="Merdan Annaýew", site="ahal", status=RegistrationStatus.WAITLISTED
+    ).badge_code
+    db.session.remove()
+    return app, live_server, expected, waiting
+
+
+def scan(page, code: str) -> None:
+    page.fill("#code-input", code)
+    page.press("#code-input", "Enter")
+
+
+def test_offline_scans_get_the_verdict_of_the_list_on_the_phone(door, phone):
+    from playwright.sync_api import expect
+
+    app, base_url, expected, waiting = door
+    page = phone
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+    title, detail = page.locator("#result-title"), page.locator("#result-detail")
+    page.context.set_offline(True)
+
+    scan(page, "NOSUCHCODE")
+    expect(title).to_have_text("Unknown code")
+    expect(detail).to_have_text(UNCONFIRMED)
+
+    scan(page, waiting)
+    expect(title).to_have_text("Not admitted")
+    expect(page.locator("#result-name")).to_have_text("Merdan Annaýew")
+    expect(detail).to_contain_text(UNCONFIRMED)
+
+    scan(page, expected)
+    expect(title).to_have_text("Admitted")
+    expect(detail).to_contain_text(UNCONFIRMED)
+    # Counted at once, offline.
+    expect(page.locator("#count-arrived")).to_have_text("1")
+    expect(page.locator("#count-pending")).to_have_text("0")
+
+    scan(page, expected)
+    expect(title).to_have_text("Already checked in")
+    expect(detail).to_contain_text(UNCONFIRMED)
+    expect(page.locator("#offline-status")).to_contain_text("4")
+
+    page.context.set_offline(False)
+    expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
+    # The server agreed with every verdict: nothing to report, and the card is no longer waiting.
+    expect(page.locator("#sync-changes")).to_be_hidden()
+    expect(title).to_have_text("Already checked in")
+    expect(detail).not_to_contain_text(UNCONFIRMED)
+    expect(page.locator("#count-arrived")).to_have_text("1")
+    with app.app_context():
+        results = db.session.scalars(sa.select(CheckIn.result).order_by(CheckIn.id)).all()
+        assert [r.value for r in results] == ["refused", "refused", "admitted", "refused"]
+        db.session.remove()
+
+
+def test_two_phones_offline_at_one_door_learn_who_admitted_the_person(door, browser):
+    from playwright.sync_api import expect
+
+    app, base_url, expected, _waiting = door
+    first_context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    second_context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    with watched_page(first_context) as first, watched_page(second_context) as second:
+        for page in (first, second):
+            open_ahal_checkin(page, base_url)
+            expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+            page.context.set_offline(True)
+            scan(page, expected)
+            expect(page.locator("#result-title")).to_have_text("Admitted")
+            expect(page.locator("#count-arrived")).to_have_text("1")
+
+        first_context.set_offline(False)
+        expect(first.locator("#offline-status")).to_be_hidden(timeout=10_000)
+        expect(first.locator("#result-detail")).not_to_contain_text(UNCONFIRMED)
+        expect(first.locator("#sync-changes")).to_be_hidden()
+
+        second_context.set_offline(False)
+        expect(second.locator("#offline-status")).to_be_hidden(timeout=10_000)
+        changes = second.locator("#sync-changes")
+        expect(changes).to_be_visible()
+        expect(changes.locator("h2")).to_have_text("Scans changed once sent: 1")
+        expect(changes.locator("li")).to_have_text(
+            re.compile(
+                r"^Aýna Orazowa was already admitted at [\d:]+( [AP]M)? by Ahal on another device$"
+            )
+        )
+        expect(second.locator("#result-title")).to_have_text("Already checked in")
+        expect(second.locator("#count-arrived")).to_have_text("1")
+        # Screen readers hear it too.
+        expect(second.locator("#result-announcement")).to_contain_text("Scans changed once sent")
+
+    with app.app_context():
+        checkins = db.session.scalars(sa.select(CheckIn).order_by(CheckIn.scanned_at)).all()
+        assert [(c.result.value, c.reason and c.reason.value) for c in checkins] == [
+            ("admitted", None),
+            ("refused", "already_checked_in"),
+        ]
+        db.session.remove()
