@@ -52,6 +52,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self'",
         "img-src 'self' data:",
         "worker-src 'self' blob:",
+        "manifest-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",
@@ -166,6 +167,7 @@ def register_blueprints(app: Flask) -> None:
     from app.attendance.blueprint import bp as attendance_bp
     from app.auth.routes import bp as auth_bp
     from app.certificates.routes import bp as certificates_bp
+    from app.checkin import manifest, queue_upload  # noqa: F401  (they add views to bp)
     from app.checkin.routes import bp as checkin_bp
     from app.events.manage import bp as events_manage_bp
     from app.events.routes import bp as events_bp

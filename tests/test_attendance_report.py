@@ -288,7 +288,7 @@ def test_over_several_days_a_person_counts_once_where_they_first_attended(app):
 
 # --- one set of numbers, whichever way they are read ------------------------------
 
-TABLE = re.compile(r"<h2>([^<]+)</h2>.*?<table class=\"report-table\">(.*?)</table>", re.S)
+TABLE = re.compile(r"<h2[^>]*>([^<]+)</h2>.*?<table class=\"report-table\">(.*?)</table>", re.S)
 ROW = re.compile(r"<tr><th scope=\"row\">([^<]*)</th>(.*?)</tr>", re.S)
 CELL = re.compile(r"<td class=\"num\">([^<]*)</td>")
 

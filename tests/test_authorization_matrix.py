@@ -78,6 +78,8 @@ ACCESS: dict[str, str] = {
     "checkin.service_worker": PUBLIC,
     "checkin.choose_site": STAFF,
     "checkin.site_page": STAFF,
+    "checkin.manifest": STAFF,
+    "checkin.upload_queue": STAFF,
     "attendance.dashboard": STAFF,
     "attendance.dashboard_data": STAFF,
     "attendance.attendance_csv": STAFF,

@@ -70,7 +70,8 @@ def pdf_by_site(text: str) -> dict[str, tuple[int, int]]:
 
 
 def html_by_site(html: str) -> dict[str, tuple[int, int]]:
-    section = html.split("<h2>By site</h2>", 1)[1].split("<h2>By mode</h2>", 1)[0]
+    section = re.split(r"<h2[^>]*>By site</h2>", html, maxsplit=1)[1]
+    section = re.split(r"<h2[^>]*>By mode</h2>", section, maxsplit=1)[0]
     rows = {unescape(name): (int(a), int(b)) for name, a, b in HTML_ROW.findall(section)}
     return rows
 

@@ -451,9 +451,25 @@ SCHEMAS: dict = {
                 },
                 ["expected", "arrived", "not_arrived", "from_other_sites"],
             ),
-            "registrations": {"type": "array", "items": _ref("RosterEntry")},
+            "registrations": {
+                "type": "array",
+                "items": _ref("RosterEntry"),
+                "description": "Everyone, or with ?since= only the people changed after it.",
+            },
+            "cursor": {
+                "type": "string",
+                "description": "What to send as ?since= to get only what changes after this "
+                "answer.",
+            },
+            "removed": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "With ?since= only: the badge codes of people changed since "
+                "then who are no longer on this roster (moved to another site, or let in here "
+                "and undone).",
+            },
         },
-        ["status", "event", "site", "generated_at", "counts", "registrations"],
+        ["status", "event", "site", "generated_at", "counts", "registrations", "cursor"],
     ),
     "SearchResults": _object(
         {
@@ -682,12 +698,26 @@ PATHS: dict = {
             {
                 "200": _json(_ref("Roster"), "The site's roster, by name."),
                 "404": _error("No such event, or the site does not take part in it."),
-                "422": _error("invalid: no ?site= given (`field` is site)."),
+                "422": _error(
+                    "invalid: no ?site= given (`field` is site), or ?since= is not a cursor "
+                    "(`field` is since)."
+                ),
             },
             operationId="getRoster",
             summary="Everyone registered for a site or admitted there: what a scanner "
             "needs offline",
-            parameters=[_SLUG, _site_query(True)],
+            parameters=[
+                _SLUG,
+                _site_query(True),
+                {
+                    "name": "since",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string", "format": "date-time"},
+                    "description": "The cursor of an earlier answer: only the people changed "
+                    "after it are listed, and those removed since.",
+                },
+            ],
         )
     },
     "/events/{slug}/attendance": {

@@ -8,7 +8,7 @@ Every answer is JSON, errors included: ``{"status": "error", "reason": ...,
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, jsonify, request
@@ -28,7 +28,7 @@ from app.api.serializers import (
 from app.attendance.counting import parse_day
 from app.attendance.services import site_attendance
 from app.auth.access import allowed_site_ids, can_access_site
-from app.checkin.roster import event_and_site, search_registrations, site_roster
+from app.checkin.roster import event_and_site, roster_changes, search_registrations, site_roster
 from app.checkin.services import admit_checkin, counted_session, undo_checkin
 from app.checkin.walk_ins import register_walk_in, staff_register
 from app.extensions import db
@@ -47,6 +47,7 @@ ISO_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
 )
 SEARCH_LIMIT = 20
+EARLIEST_CURSOR = datetime(2000, 1, 1, tzinfo=UTC)
 #: The most digits a session's id may be sent with as a string.
 SESSION_DIGITS = 20
 
@@ -365,7 +366,29 @@ def roster(slug: str):
     """Everyone a scanner at this site needs to know, to work offline."""
     event = _event_or_404(slug)
     site = _site_param(event, required=True)
-    return jsonify(roster_to_dict(event, site_roster(event, site), utcnow()))
+    since = _since(request.args.get("since"))
+    now = utcnow()
+    roster = site_roster(event, site)
+    changes = roster_changes(event, roster, since) if since else None
+    return jsonify(roster_to_dict(event, roster, now, changes))
+
+
+def _since(value: str | None) -> datetime | None:
+    """The ``since`` cursor: the ``cursor`` of an earlier roster answer."""
+    if not value:
+        return None
+    try:
+        if not ISO_TIME.fullmatch(value):
+            raise ValueError
+        moment = datetime.fromisoformat(value.upper())
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise Refusal(
+            Reason.INVALID, _("since must be the cursor of an earlier roster answer."), "since"
+        )
+    # A cursor from before any event means everything; the floor keeps the arithmetic in range.
+    return max(moment, EARLIEST_CURSOR)
 
 
 @bp.get("/events/<slug>/attendance")

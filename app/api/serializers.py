@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from app.checkin.roster import RosterEntry, SiteRoster
+from app.checkin.roster import RosterChanges, RosterEntry, SiteRoster
 from app.checkin.services import CheckinOutcome
 from app.labels import REFUSAL_REASON, REGISTRATION_STATUS
 from app.models import CheckIn, Event, RefusalReason, Registration, Site
@@ -125,8 +125,16 @@ def event_to_dict(event: Event) -> dict:
     }
 
 
-def roster_to_dict(event: Event, roster: SiteRoster, generated_at: datetime) -> dict:
-    return {
+def roster_to_dict(
+    event: Event, roster: SiteRoster, generated_at: datetime, changes: RosterChanges | None = None
+) -> dict:
+    """The whole roster, or with ``changes`` only the people changed and those removed.
+
+    ``cursor`` is what to send as ``since`` next time; the counts are always the whole
+    site's.
+    """
+    entries = roster.entries if changes is None else changes.entries
+    body = {
         "status": "ok",
         "event": event_to_dict(event),
         "site": site_to_dict(roster.site),
@@ -144,6 +152,10 @@ def roster_to_dict(event: Event, roster: SiteRoster, generated_at: datetime) -> 
                 "expected": roster.is_expected(entry),
                 "arrived_here": roster.arrived_here(entry),
             }
-            for entry in roster.entries
+            for entry in entries
         ],
+        "cursor": iso(generated_at),
     }
+    if changes is not None:
+        body["removed"] = changes.removed
+    return body

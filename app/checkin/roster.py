@@ -6,6 +6,7 @@ Each is one query, however many registrations an event has.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager
@@ -142,6 +143,48 @@ def site_roster(event: Event, site: Site) -> SiteRoster:
         {"day": event.local_day(utcnow())},
     ).all()
     return SiteRoster(site, [RosterEntry(registration, found) for registration, found in rows])
+
+
+#: How far back a ``since`` cursor reaches: a change written in a transaction that was
+#: still open when the cursor was handed out carries an earlier time, and must not be
+#: missed. Changes in that window are sent again; each carries the person's whole state.
+CHANGES_OVERLAP = timedelta(minutes=2)
+
+
+@dataclass
+class RosterChanges:
+    """What changed on a site's roster after a cursor."""
+
+    #: The people on the roster whose registration or admission changed.
+    entries: list[RosterEntry]
+    #: The badge codes of people who changed and are no longer on the roster (moved to
+    #: another site, or let in here and undone).
+    removed: list[str]
+
+
+def roster_changes(event: Event, roster: SiteRoster, since: datetime) -> RosterChanges:
+    """The people of ``roster`` changed after ``since`` (less CHANGES_OVERLAP).
+
+    A change is a registration written (a new one, a status or site changed) or a
+    check-in of it recorded or undone. One query, however many registrations.
+    """
+    after = since - CHANGES_OVERLAP
+    touched = sa.exists().where(
+        CheckIn.registration_id == Registration.id,
+        sa.or_(CheckIn.received_at >= after, CheckIn.annulled_at >= after),
+    )
+    changed = dict(
+        db.session.execute(
+            sa.select(Registration.id, Registration.badge_code).where(
+                Registration.event_id == event.id,
+                sa.or_(Registration.updated_at >= after, touched),
+            )
+        ).all()
+    )
+    entries = [entry for entry in roster.entries if entry.registration.id in changed]
+    listed = {entry.registration.id for entry in entries}
+    removed = sorted(code for id_, code in changed.items() if id_ not in listed)
+    return RosterChanges(entries, removed)
 
 
 _NamedSite = aliased(Site, name="named_site")

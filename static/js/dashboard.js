@@ -10,10 +10,77 @@
   var lastUpdated = root.getAttribute("data-updated") || "";
   var timer = null;
 
+  // What a screen reader hears: the numbers of people attended that changed, at most once
+  // every ANNOUNCE_MS, and a lost or restored connection; never the time of each refresh.
+  var ANNOUNCE_MS = 30000;
+  var announcement = document.getElementById("dashboard-announcement");
+  var announced = attendedNow(); // as last read out (or as the page came)
+  var latest = announced; // as last fetched
+  var lastAnnouncedAt = 0;
+  var announceTimer = null;
+
+  // Each line's people attended there, by line: a site's slug, or "_online".
+  function attendedNow() {
+    var counts = {};
+    var rows = root.querySelectorAll("tbody tr[data-site]");
+    for (var i = 0; i < rows.length; i++) {
+      var scope = rows[i].getAttribute("data-site");
+      var cell = rows[i].querySelector(
+        '[data-field="' + (scope === "_online" ? "attended" : "checked_in") + '"]'
+      );
+      if (cell) counts[scope] = cell.textContent.trim();
+    }
+    return counts;
+  }
+
+  function lineName(scope) {
+    var header = root.querySelector('tbody tr[data-site="' + scope + '"] th');
+    return header ? header.textContent.trim() : scope;
+  }
+
+  function say(text) {
+    if (!announcement) return;
+    // Emptied first, so that the same words as last time are read out again.
+    announcement.textContent = "";
+    setTimeout(function () { announcement.textContent = text; }, 50);
+  }
+
+  function announceChanges() {
+    clearTimeout(announceTimer);
+    announceTimer = null;
+    var lines = [];
+    Object.keys(latest).forEach(function (scope) {
+      if (latest[scope] === announced[scope]) return;
+      lines.push(scope === "_online"
+        ? root.getAttribute("data-text-online-change").replace("{count}", latest[scope])
+        : root.getAttribute("data-text-change")
+            .replace("{site}", lineName(scope)).replace("{count}", latest[scope]));
+    });
+    announced = latest;
+    if (!lines.length) return;
+    lastAnnouncedAt = Date.now();
+    say(lines.join(". "));
+  }
+
+  function noteChanges(counts) {
+    latest = counts;
+    if (announceTimer) return; // already due
+    var changed = Object.keys(counts).some(function (scope) {
+      return counts[scope] !== announced[scope];
+    });
+    if (!changed) return;
+    var wait = lastAnnouncedAt + ANNOUNCE_MS - Date.now();
+    if (wait <= 0) announceChanges();
+    else announceTimer = setTimeout(announceChanges, wait);
+  }
+
   function setStatus(state, template) {
     if (!status) return;
+    var before = status.getAttribute("data-state");
     status.setAttribute("data-state", state);
     statusText.textContent = template.replace("{time}", lastUpdated);
+    if (before === state) return;
+    say(state === "offline" ? statusText.textContent : root.getAttribute("data-text-reconnected"));
   }
 
   function setField(scope, field, value) {
@@ -58,6 +125,7 @@
     });
     lastUpdated = data.updated;
     setStatus("live", root.getAttribute("data-text-live"));
+    noteChanges(attendedNow());
   }
 
   function refresh() {

@@ -1,8 +1,9 @@
 """The public pages, the forms and the staff's main pages, checked with axe-core and a keyboard.
 
-axe-core (tests/browser/vendor/axe-core) runs in each page at a phone's and a laptop's width,
-in every language, and any finding it rates serious or critical fails the test. The check-in
-page is swept with its own tests.
+axe-core (tests/browser/vendor/axe-core) runs in every page at a phone's and a laptop's width,
+and any finding it rates serious or critical fails the test. The public pages and the staff's
+main pages are seen in every language; the others, the check-in pages among them, in two
+languages each, turning through the three, to keep the sweep short.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
-from app.models import Mode, OrgKind, Registration, Role
+from app.models import Event, Mode, OrgKind, Registration, Role
 from tests.browser.conftest import sign_in
 from tests.conftest import make_event, make_registration, make_staff
 
@@ -331,4 +332,63 @@ def test_staff_pages_have_no_serious_accessibility_findings(app, seminar, axe_pa
             for name, path in STAFF_PAGES.items():
                 open_page(page, f"{path}?lang={lang}")
                 findings += blocking_findings(page, f"{name} {path} [{lang}, {width}]")
+    assert findings == [], "axe found serious problems:\n" + "\n".join(findings)
+
+
+@pytest.fixture
+def whole_seminar(app, seminar):
+    """The seminar with what the remaining staff pages show: an online participant, a site
+    coordinator, an admin to see the staff accounts and the audit log."""
+    event_title, token = seminar
+    event = db.session.scalar(sa.select(Event).where(Event.slug == "seminar"))
+    online = make_registration(event, name="Merdan Ataýew", site=None)
+    registration = db.session.scalar(
+        sa.select(Registration).where(Registration.name == "Aýna Orazowa")
+    )
+    make_staff("admin@example.org", Role.ADMIN)
+    coordinator = make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+    found = registration.id, online.manage_token, coordinator.id
+    db.session.remove()
+    return found
+
+
+def every_other_page(seminar_ids) -> dict[str, str]:
+    """The pages not swept above: the door, one person's pages, imports, paper, accounts."""
+    registration_id, online_token, coordinator_id = seminar_ids
+    return {
+        "check-in, choose a site": "/manage/events/seminar/checkin",
+        "check-in at a site": "/manage/events/seminar/checkin/ahal",
+        "registration's staff page": f"/manage/events/seminar/registrations/{registration_id}",
+        "import upload": "/manage/events/seminar/attendance/import",
+        "paper sheet": "/manage/events/seminar/paper?site=ahal",
+        "completion": "/manage/events/seminar/completion",
+        "staff accounts": "/manage/staff",
+        "a staff account": f"/manage/staff/{coordinator_id}",
+        "audit log": "/manage/audit",
+        "reminders": "/manage/events/seminar/reminders",
+        "sites of the event": "/manage/events/seminar/sites",
+        "join page": f"/r/{online_token}/join",
+    }
+
+
+def test_every_other_page_has_no_serious_accessibility_findings(app, whole_seminar, axe_page):
+    """The rest of the pages, each at a phone's and a laptop's width, pass axe.
+
+    To keep the sweep short each page is seen in two languages, one per width, turning
+    through the three, so that every language meets every width.
+    """
+    page = axe_page
+    sign_in(page, app.config["PUBLIC_BASE_URL"], "admin@example.org")
+    pages = list(every_other_page(whole_seminar).items())
+    findings: list[str] = []
+    for shift, (width, viewport) in enumerate(VIEWPORTS.items()):
+        page.set_viewport_size(viewport)
+        for number, (name, path) in enumerate(pages):
+            lang = LANGUAGES[(number + shift) % len(LANGUAGES)]
+            separator = "&" if "?" in path else "?"
+            open_page(page, f"{path}{separator}lang={lang}")
+            if name == "check-in at a site":
+                # Swept once its script has drawn the list and saved it for offline use.
+                page.locator('#checkin[data-offline-ready="1"]').wait_for()
+            findings += blocking_findings(page, f"{name} {path} [{lang}, {width}]")
     assert findings == [], "axe found serious problems:\n" + "\n".join(findings)

@@ -96,6 +96,7 @@ def test_a_scan_made_offline_is_sent_once_the_connection_is_back(door, phone_con
     page = phone_context.new_page()
     open_ahal_checkin(page, base_url)
     expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
 
     phone_context.set_offline(True)
     page.fill("#code-input", code)

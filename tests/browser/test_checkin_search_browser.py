@@ -135,6 +135,7 @@ def test_a_check_in_saved_offline_shows_in_the_results_once_it_is_sent(door, pag
     search(page, "orazowa")
     row = page.locator("#search-results li", has_text="Aýna Orazowa")
     expect(row).to_contain_text("Not yet arrived")
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
 
     page.context.set_offline(True)
     row.get_by_role("button", name="Check in").click()

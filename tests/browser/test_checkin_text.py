@@ -149,6 +149,7 @@ def test_offline_search_finds_people_as_the_server_does(desk, phone):
     page = phone
     open_ahal_checkin(page, base_url)
     expect(page.locator("#checkin")).to_have_attribute("data-offline-ready", "1")
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
     expect(page.locator("#roster")).to_contain_text("Сердар Хыдыров")
     search_all(page, "online")
 

@@ -40,6 +40,7 @@ def test_offline_scans_get_the_verdict_of_the_list_on_the_phone(door, phone):
     page = phone
     open_ahal_checkin(page, base_url)
     expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
     title, detail = page.locator("#result-title"), page.locator("#result-detail")
     page.context.set_offline(True)
 
@@ -87,6 +88,8 @@ def test_two_phones_offline_at_one_door_learn_who_admitted_the_person(door, brow
         for page in (first, second):
             open_ahal_checkin(page, base_url)
             expect(page.locator("#roster")).to_contain_text("Aýna Orazowa")
+            # The list is read from the server and kept on the phone before the network goes.
+            expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
             page.context.set_offline(True)
             scan(page, expected)
             expect(page.locator("#result-title")).to_have_text("Admitted")

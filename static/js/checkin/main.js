@@ -17,10 +17,13 @@
  */
 import { apiClient, newClientId } from "./api.js";
 import { keepOfflineCopy } from "./offline-copy.js";
-import { createQueue } from "./queue.js";
-import { arrivalOf, createRoster, offlineVerdict } from "./roster.js";
+import { openQueue } from "./queue.js";
+import "./queue-file.js";  // "Save the queue to a file": starts on its own
+import { arrivalOf, offlineVerdict, openRoster } from "./roster.js";
 import { setUpCamera } from "./scanner.js";
-import { forgetEnded, isExpired, load, rememberEnd, save } from "./storage.js";
+import {
+  forgetEnded, isExpired, load, moveFromLocalStorage, rememberEnd, save,
+} from "./storage.js";
 import { fmt, normalizeCode } from "./text.js";
 import { $, createView } from "./ui.js";
 
@@ -33,13 +36,15 @@ function deviceName() {
   return device;
 }
 
-function start(root) {
+async function start(root) {
   const cfg = root.dataset;
   const T = JSON.parse($("checkin-text").textContent);
   const prefix = "hybriddesk:" + cfg.event + ":" + cfg.site + ":";
+  // What an older page kept in localStorage moves to IndexedDB first, queues before lists.
+  await moveFromLocalStorage();
   // Before the list is read: a list kept from an event long over is dropped, not shown.
   rememberEnd(prefix, cfg.eventEnds, window.location.pathname);
-  forgetEnded();
+  await forgetEnded();
   const device = deviceName();
   const request = apiClient(cfg.csrf);
   const pendingOnly = $("pending-only");
@@ -68,7 +73,7 @@ function start(root) {
     }).then(focusCode),
     onCheckIn: checkInListed,
   });
-  const roster = createRoster({
+  const roster = await openRoster({
     key: prefix + "roster",
     site: cfg.site,
     url: cfg.rosterUrl,
@@ -77,7 +82,7 @@ function start(root) {
     onChange: renderRoster,
     overlay: applyQueued,
   });
-  const queue = createQueue({
+  const queue = await openQueue({
     key: prefix + "queue",
     request,
     onChange: view.showOffline,
@@ -91,7 +96,10 @@ function start(root) {
   }
 
   function renderRoster() {
-    if (roster.data) view.renderRoster(roster.data.registrations, roster.counts, pendingOnly.checked);
+    if (!roster.data) return;
+    // The list is on this device: from now on a scan without a connection gets a verdict.
+    root.dataset.listKept = "1";
+    view.renderRoster(roster.data.registrations, roster.counts, pendingOnly.checked);
   }
 
   // --- checking in -------------------------------------------------------------

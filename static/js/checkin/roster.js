@@ -1,10 +1,12 @@
 /*
- * The site's list, kept in localStorage from the last refresh so that names,
- * arrivals and search still work without a connection. Check-ins and undos
- * answered by the server change it at once; a refresh that was already on its
- * way when they did is asked again, so it cannot bring back the older state.
+ * The site's list, kept in IndexedDB (storage.js) from the last refresh so that
+ * names, arrivals and search still work without a connection. The whole list is
+ * fetched once; each refresh after that asks only for what changed since the
+ * last answer's cursor (?since=) and lays it over the list kept. Check-ins and
+ * undos answered by the server change it at once; a refresh that was already on
+ * its way when they did is asked again, so it cannot bring back the older state.
  */
-import { load, save } from "./storage.js";
+import { getKept, putKept } from "./storage.js";
 import { foldForSearch, normalizeCode } from "./text.js";
 
 /**
@@ -79,19 +81,41 @@ export function forgetOtherDays(data, timezone, now = new Date()) {
     person.arrived_here = false;
   }
   data.generated_at = now.toISOString();
+  // The next refresh fetches the whole list again, with today's arrivals.
+  delete data.cursor;
   return true;
 }
 
+/** Lays a ?since= answer (`changes`) over the list kept (`data`): the list as it is now. */
+export function mergeChanges(data, changes) {
+  const byCode = new Map(data.registrations.map((person, index) => [person.code, index]));
+  const people = data.registrations.slice();
+  let added = false;
+  for (const person of changes.registrations) {
+    if (byCode.has(person.code)) {
+      people[byCode.get(person.code)] = person;
+    } else {
+      people.push(person);
+      added = true;
+    }
+  }
+  const removed = new Set(changes.removed || []);
+  const registrations = people.filter((person) => !removed.has(person.code));
+  // By name, as the server lists them.
+  if (added) registrations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { ...changes, registrations };
+}
+
 /**
- * The list of `site` kept under `key`, refreshed from `url` through `request`;
+ * Reads the list of `site` kept under `key` and resolves to it, refreshed from `url` through `request`;
  * `onChange(data)` runs whenever it changes. Arrivals are the day's, in the
  * event's `timezone`. `overlay(data)` lays what this device did offline, and the
  * server has not heard yet, over each list the server sends.
  */
-export function createRoster({
+export async function openRoster({
   key, site, url, timezone, request, onChange, overlay = () => {},
 }) {
-  let data = load(key, null);
+  let data = await getKept(key, null);
   // Kept from an earlier day: the page (perhaps an offline copy of that day) shows it anew.
   const fromAnotherDay = forgetOtherDays(data, timezone || "UTC");
   // Refreshes are numbered, so that only the newest one's answer is used.
@@ -128,7 +152,7 @@ export function createRoster({
     person.checkin = arrivalOf(checkin);
     person.arrived_here = Boolean(checkin && checkin.site === site);
     changes += 1;
-    save(key, data);
+    putKept(key, data);
     onChange(data);
     return true;
   }
@@ -136,21 +160,29 @@ export function createRoster({
   async function refresh() {
     const number = ++refreshes;
     const changesBefore = changes;
+    const since = data && data.cursor;
     let answer;
     try {
-      answer = await request("GET", url);
+      answer = await request("GET", since ? url + "&since=" + encodeURIComponent(since) : url);
     } catch {
       return;  // offline: keep the list we have
     }
-    if (answer.status !== 200 || number !== refreshes) return;
+    if (number !== refreshes) return;
+    if (since && answer.status === 422) {
+      // Not a cursor the server knows (any more): fetch the whole list.
+      delete data.cursor;
+      refresh();
+      return;
+    }
+    if (answer.status !== 200) return;
     // A check-in answered meanwhile may be missing from this list: ask again.
     if (changes !== changesBefore) {
       refresh();
       return;
     }
-    data = answer.data;
+    data = since ? mergeChanges(data, answer.data) : answer.data;
     overlay(data);
-    save(key, data);
+    putKept(key, data);
     onChange(data);
   }
 
