@@ -42,12 +42,18 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.browser)
 
 
+EXPECT_TIMEOUT_MS = 15_000
+
+
 @pytest.fixture(scope="session")
 def playwright_driver():
     """The one Playwright driver of the run: its sync API allows no second one at a time."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed")
     if chromium_path() is None:
         pytest.skip("Chromium not found: install Debian's chromium or set CHROMIUM_PATH")
+    # The suite shares two cores with a server, a database and a browser: an expectation
+    # gets 15 s to come true rather than 5, which a busy machine can exceed.
+    sync_api.expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_api.sync_playwright() as playwright:
         yield playwright
 
