@@ -140,3 +140,11 @@ def open_ahal_checkin(page, base_url: str) -> None:
     """Sign in as the Ahal coordinator and open the seminar's check-in page for Ahal."""
     sign_in(page, base_url, "ahal@example.org")
     page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
+    wait_until_ready(page)
+
+
+def wait_until_ready(page) -> None:
+    """Until the check-in page's script has read the device's store and answers."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#checkin")).to_have_attribute("data-ready", "1")

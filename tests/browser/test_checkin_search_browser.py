@@ -12,7 +12,7 @@ from app.checkin.roster import event_and_site
 from app.checkin.services import admit_checkin
 from app.extensions import db
 from app.models import Role, StaffUser
-from tests.browser.conftest import open_ahal_checkin, sign_in, watched_page
+from tests.browser.conftest import open_ahal_checkin, sign_in, wait_until_ready, watched_page
 from tests.conftest import make_event, make_registration, make_staff, new_id
 
 ARRIVED = re.compile(r"^Arrived \d")
@@ -86,6 +86,7 @@ def test_admitting_someone_from_another_site_updates_their_row_and_the_counts(do
     base_url, _codes = door
     sign_in(page, base_url, "organizer@example.org")
     page.goto(f"{base_url}/manage/events/seminar/checkin/ahal")
+    wait_until_ready(page)
     search(page, "gurbanow")
     row = page.locator("#search-results li", has_text="Batyr Gurbanow")
     row.get_by_role("button", name="Check in").click()

@@ -408,6 +408,11 @@ async function start(root) {
     else if (document.visibilityState === "visible") roster.refresh();
   }, 20000);
   setInterval(() => forgetEnded(), 60000);
+  // Typed before the page's script was ready (reading the device's store takes a moment):
+  // search for it now rather than waiting for another key.
+  if (searchInput.value.trim()) runSearch();
+  // Every control answers from here on.
+  root.dataset.ready = "1";
 }
 
 const root = document.getElementById("checkin");
