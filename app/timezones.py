@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -55,3 +56,20 @@ def keep_if_same_minute(old: datetime | None, new: datetime | None) -> datetime 
     if old is not None and new is not None and old.replace(second=0, microsecond=0) == new:
         return old
     return new
+
+
+#: A date and time in the RFC 3339 form the API describes, with or without its offset.
+ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
+)
+
+
+def parse_iso_time(value: object) -> datetime | None:
+    """``value`` read as an RFC 3339 date and time (naive when it has no offset); None
+    for anything else, including what ``fromisoformat`` reads beyond that form."""
+    if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.upper())
+    except ValueError:
+        return None

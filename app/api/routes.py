@@ -36,16 +36,13 @@ from app.guards import has_control_character
 from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
 from app.refusals import Reason, Refusal
 from app.registrations.services import RegistrationInput
+from app.timezones import parse_iso_time
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 bp.before_request(authenticate)
 
 #: A device-generated id: a UUID, or anything of that shape and size.
 CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
-#: A date and time, with or without its offset (without one it is refused at once).
-ISO_TIME = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})?"
-)
 SEARCH_LIMIT = 20
 EARLIEST_CURSOR = datetime(2000, 1, 1, tzinfo=UTC)
 #: The most digits a session's id may be sent with as a string.
@@ -133,15 +130,9 @@ def _scanned_at(body: dict) -> datetime | None:
     value = body.get("scanned_at")
     if value is None or value == "":
         return None
-    try:
-        # Only the RFC 3339 form the description promises, not all fromisoformat reads.
-        if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
-            raise ValueError
-        moment = datetime.fromisoformat(value.upper())
-    except ValueError:
-        raise Refusal(
-            Reason.INVALID, _("scanned_at must be an ISO 8601 time."), "scanned_at"
-        ) from None
+    moment = parse_iso_time(value)
+    if moment is None:
+        raise Refusal(Reason.INVALID, _("scanned_at must be an ISO 8601 time."), "scanned_at")
     if moment.tzinfo is None:
         raise Refusal(
             Reason.INVALID,
@@ -377,12 +368,7 @@ def _since(value: str | None) -> datetime | None:
     """The ``since`` cursor: the ``cursor`` of an earlier roster answer."""
     if not value:
         return None
-    try:
-        if not ISO_TIME.fullmatch(value):
-            raise ValueError
-        moment = datetime.fromisoformat(value.upper())
-    except ValueError:
-        moment = None
+    moment = parse_iso_time(value)
     if moment is None or moment.tzinfo is None:
         raise Refusal(
             Reason.INVALID, _("since must be the cursor of an earlier roster answer."), "since"

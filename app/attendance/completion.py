@@ -20,12 +20,13 @@ counts attendance).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from app.attendance.imports.people import merge_spans
 from app.extensions import db
 from app.models import (
     AgendaItem,
@@ -91,18 +92,6 @@ def counted_sessions(event: Event) -> list[AgendaItem]:
             .order_by(AgendaItem.starts_at, AgendaItem.id)
         )
     )
-
-
-def merge_spans(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
-    """Connection spans joined where they overlap or touch, in order: a person connected
-    from two devices at once is not online twice as long."""
-    merged: list[tuple[datetime, datetime]] = []
-    for joined, left in sorted(spans):
-        if merged and joined <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], left))
-        else:
-            merged.append((joined, left))
-    return merged
 
 
 def online_overlap(merged: Sequence[tuple[datetime, datetime]], item: AgendaItem) -> timedelta:

@@ -19,11 +19,12 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 
-from app.api.routes import CLIENT_ID, ISO_TIME
+from app.api.routes import CLIENT_ID
 from app.checkin.services import CheckinOutcome, admit_checkin, counted_session
 from app.guards import has_control_character, strings_in
 from app.models import CheckInMethod, Event, Site, StaffUser
 from app.refusals import Reason, Refusal
+from app.timezones import parse_iso_time
 
 #: The version written by static/js/checkin/queue-file.js; another is refused.
 QUEUE_FILE_VERSION = 1
@@ -76,13 +77,8 @@ def _scan_error(number: int, message: str) -> Refusal:
 
 def _parse_time(value: object) -> datetime | None:
     """An ISO 8601 time with its offset, as the API accepts it; None for anything else."""
-    if not isinstance(value, str) or not ISO_TIME.fullmatch(value):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.upper())
-    except ValueError:
-        return None
-    return moment if moment.tzinfo is not None else None
+    moment = parse_iso_time(value)
+    return moment if moment is not None and moment.tzinfo is not None else None
 
 
 def _read_scan(number: int, raw: object, site: Site) -> QueuedScan:

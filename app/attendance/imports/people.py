@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from app.text import fold_for_search
 # --- spans ------------------------------------------------------------------
 
 
-def merge_spans(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+def merge_spans(spans: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
     """Overlapping or touching spans become one, so two devices do not count twice."""
     merged: list[tuple[datetime, datetime]] = []
     for start, end in sorted(spans):
