@@ -121,6 +121,12 @@ def on_get(obj: T) -> T | None:
     return obj if request.method == "GET" else None
 
 
+def require_button_post(prefix: str = "") -> None:
+    """Refuse with 400 a button's POST whose form (its CSRF token) does not validate."""
+    if not FlaskForm(prefix=prefix).validate_on_submit():
+        abort(400)
+
+
 # --- running a service for a form ---------------------------------------------
 
 
@@ -158,3 +164,14 @@ def save(
     for note in notes(result) if notes else ():
         flash(note, "info")
     return redirect(redirect_to(result) if callable(redirect_to) else redirect_to)
+
+
+def save_and_go_back(
+    change: Callable[[], T],
+    *,
+    success: str | Callable[[T], str],
+    back: str,
+    notes: Callable[[T], Iterable[str]] | None = None,
+) -> Response:
+    """``save`` for a button on the page at ``back``: return there after a refusal too."""
+    return save(change, success=success, redirect_to=back, notes=notes) or redirect(back)

@@ -32,7 +32,7 @@ from app.forms import PHONE_VALIDATORS, Form, single_line
 from app.models import Event, EventSite, Mode, utcnow
 from app.refusals import Refusal
 from app.registrations.services import RegistrationInput
-from app.web import event_or_404, event_site_or_404, save, show_refusal
+from app.web import event_or_404, event_site_or_404, require_button_post, save, show_refusal
 
 
 class PaperWalkInForm(SubForm):
@@ -197,9 +197,7 @@ def paper_sheet(slug: str):
 def undo_paper_checkin(slug: str):
     """Undo one check-in recorded from paper; it stays on record as annulled."""
     event = event_or_404(slug)
-    form = FlaskForm(prefix="undo")
-    if not form.validate_on_submit():
-        abort(400)
+    require_button_post("undo")
     back = url_for(
         "attendance.paper_sheet",
         slug=slug,

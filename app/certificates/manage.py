@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from io import BytesIO
+from typing import TypeVar
 
 from flask import abort, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
 
 from app.attendance.completion import completions
 from app.auth.access import organizer_required
@@ -20,7 +22,9 @@ from app.certificates.pdf import render_certificates
 from app.errors import render_error
 from app.models import Certificate, Event, utcnow
 from app.privacy.audit import audited
-from app.web import event_or_404, event_registration_or_404, save
+from app.web import event_or_404, event_registration_or_404, require_button_post, save
+
+T = TypeVar("T")
 
 
 def _back(slug: str) -> str:
@@ -41,10 +45,16 @@ def _page(event: Event, settings_form: CertificateSettingsForm | None = None, st
     ), status
 
 
-def _posted_or_400() -> None:
-    """A bare action button checks its CSRF token; anything else is a bad request."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+def _run_button(
+    event: Event, change: Callable[[], T], success: str | Callable[[T], str]
+) -> Response | None:
+    """Run what a bare button of the page asks, through :func:`app.web.save`.
+
+    The button carries only its CSRF token: without a valid one the answer is 400.
+    Returns the redirect back to the page, or None after a refusal.
+    """
+    require_button_post()
+    return save(change, success=success, redirect_to=_back(event.slug))
 
 
 @bp.route("/manage/events/<slug>/certificates")
@@ -59,8 +69,8 @@ def manage(slug: str):
 def issue(slug: str):
     """Issue the missing certificates in one transaction, and queue their emails."""
     event = event_or_404(slug)
-    _posted_or_400()
-    return save(
+    return _run_button(
+        event,
         lambda: services.issue_certificates(event, current_user),
         success=lambda issued: (
             ngettext(
@@ -71,7 +81,6 @@ def issue(slug: str):
             if issued
             else _("Nothing new to issue: everyone who met the rule has a certificate.")
         ),
-        redirect_to=_back(slug),
     ) or _page(event, status=409)
 
 
@@ -80,13 +89,12 @@ def issue(slug: str):
 def revoke_stale(slug: str):
     """Revoke the certificates of those who no longer meet the rule."""
     event = event_or_404(slug)
-    _posted_or_400()
-    return save(
+    return _run_button(
+        event,
         lambda: services.revoke_stale_certificates(event),
         success=lambda revoked: ngettext(
             "%(num)d certificate revoked.", "%(num)d certificates revoked.", len(revoked)
         ),
-        redirect_to=_back(slug),
     )
 
 
@@ -165,11 +173,10 @@ def upload_too_large(error):
 def remove_signature(slug: str):
     """Print the certificates without a signature image from now on."""
     event = event_or_404(slug)
-    _posted_or_400()
-    return save(
+    return _run_button(
+        event,
         lambda: services.remove_signature(event),
         success=_("The signature image is removed."),
-        redirect_to=_back(slug),
     ) or redirect(_back(slug))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -15,7 +15,7 @@ from app.models import AgendaItem, Event
 from app.privacy.services import default_retention_days
 from app.registrations.listing import registration_counts
 from app.timezones import utc_to_local
-from app.web import event_or_404, on_get, save
+from app.web import event_or_404, on_get, require_button_post, save, save_and_go_back
 
 bp = Blueprint("events_manage", __name__, url_prefix="/manage")
 
@@ -144,11 +144,9 @@ def delete_agenda_item(slug: str, item_id: int):
     """Remove one agenda item."""
     event = event_or_404(slug)
     item = _agenda_item_or_404(event, item_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    back = url_for("events_manage.agenda", slug=slug)
-    return save(
+    require_button_post()
+    return save_and_go_back(
         lambda: services.delete_agenda_item(item),
         success=lambda title: _("Removed from the agenda: %(title)s.", title=title),
-        redirect_to=back,
-    ) or redirect(back)
+        back=url_for("events_manage.agenda", slug=slug),
+    )

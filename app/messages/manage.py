@@ -2,20 +2,10 @@
 
 from __future__ import annotations
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    jsonify,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from app.auth.access import organizer_required
 from app.forms import options
@@ -28,7 +18,14 @@ from app.messages.summaries import campaign_summaries
 from app.models import MessageKind, utcnow
 from app.refusals import Refusal
 from app.templating import event_datetime
-from app.web import event_or_404, event_registration_or_404, save, show_refusal
+from app.web import (
+    event_or_404,
+    event_registration_or_404,
+    require_button_post,
+    save,
+    save_and_go_back,
+    show_refusal,
+)
 
 bp = Blueprint("messages", __name__, url_prefix="/manage")
 
@@ -137,8 +134,7 @@ def resend(slug: str, registration_id: int):
     """Send a person their confirmation again, with invite and badge."""
     event = event_or_404(slug)
     registration = event_registration_or_404(event, registration_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    require_button_post()
     back = _registrations_list(slug)
 
     def sent(kind: MessageKind) -> str:
@@ -146,5 +142,4 @@ def resend(slug: str, registration_id: int):
             return _("%(name)s's waiting-list notice is sent again.", name=registration.name)
         return _("%(name)s's confirmation is sent again.", name=registration.name)
 
-    saved = save(lambda: resend_confirmation(registration), success=sent, redirect_to=back)
-    return saved or redirect(back)
+    return save_and_go_back(lambda: resend_confirmation(registration), success=sent, back=back)

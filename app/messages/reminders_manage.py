@@ -15,7 +15,7 @@ from app.extensions import db
 from app.forms import options
 from app.messages import reminders as services
 from app.models import Event, Reminder, utcnow
-from app.web import event_or_404, save
+from app.web import event_or_404, require_button_post, save
 
 bp = Blueprint("reminders", __name__, url_prefix="/manage")
 
@@ -160,8 +160,7 @@ def remove_reminder(slug: str, reminder_id: int):
     """Delete one reminder."""
     event = event_or_404(slug)
     reminder = _reminder_or_404(event, reminder_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    require_button_post()
     return save(
         lambda: services.remove_reminder(reminder),
         success=lambda r: _(

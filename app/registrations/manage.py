@@ -5,7 +5,7 @@ Opening, correcting or cancelling one person's registration is written to the au
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
@@ -24,7 +24,14 @@ from app.registrations.listing import (
     status_counts,
 )
 from app.registrations.services import cancel_registration, update_registration, waitlist_note
-from app.web import event_or_404, event_registration_or_404, int_arg, on_get, save
+from app.web import (
+    event_or_404,
+    event_registration_or_404,
+    int_arg,
+    on_get,
+    require_button_post,
+    save,
+)
 
 bp = Blueprint("registrations_manage", __name__, url_prefix="/manage")
 
@@ -117,8 +124,7 @@ def cancel_registration_view(slug: str, registration_id: int):
     """Cancel one registration; the first waitlisted person at that site moves up."""
     event = event_or_404(slug)
     registration = event_registration_or_404(event, registration_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    require_button_post()
     back = url_for("registrations_manage.registrations", slug=slug)
     if registration.status == RegistrationStatus.CANCELLED:
         flash(_("This registration was already cancelled."), "info")

@@ -2,7 +2,6 @@
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     make_response,
@@ -31,7 +30,14 @@ from app.registrations.services import (
     seats_left,
     switch_to_online,
 )
-from app.web import public_event_or_404, registration_for_token, save, show_refusal
+from app.web import (
+    public_event_or_404,
+    registration_for_token,
+    require_button_post,
+    save,
+    save_and_go_back,
+    show_refusal,
+)
 
 bp = Blueprint("registrations", __name__)
 
@@ -183,24 +189,19 @@ def _online_switch(registration) -> dict | None:
 def switch_online(token: str):
     """Take part online instead of at the site, on the day too."""
     registration = registration_for_token(token)
-    form = FlaskForm(prefix="online")
-    if not form.validate_on_submit():
-        abort(400)
-    back = url_for("registrations.manage", token=token)
-    return save(
+    require_button_post("online")
+    return save_and_go_back(
         lambda: switch_to_online(registration),
         success=_("You now take part online. Your join link is on this page and in your email."),
-        redirect_to=back,
-    ) or redirect(back)
+        back=url_for("registrations.manage", token=token),
+    )
 
 
 @bp.route("/r/<token>/cancel", methods=["POST"])
 def cancel(token: str):
     """Cancel one's own registration."""
     registration = registration_for_token(token)
-    form = FlaskForm(prefix="cancel")
-    if not form.validate_on_submit():
-        abort(400)
+    require_button_post("cancel")
     if registration.status != RegistrationStatus.CANCELLED:
         cancel_registration(registration)
         db.session.commit()

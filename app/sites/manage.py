@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -14,7 +14,14 @@ from app.models import Site
 from app.registrations.services import seats_taken, waitlist_note
 from app.sites import services
 from app.sites.forms import AddEventSiteForm, CapacityForm, EditSiteForm, SiteForm
-from app.web import event_or_404, event_site_or_404, on_get, save
+from app.web import (
+    event_or_404,
+    event_site_or_404,
+    on_get,
+    require_button_post,
+    save,
+    save_and_go_back,
+)
 
 bp = Blueprint("sites", __name__, url_prefix="/manage")
 
@@ -103,7 +110,7 @@ def set_capacity(slug: str, site_slug: str):
         for message in form.capacity.errors:
             flash(f"{event_site.site.name}: {message}", "error")
         return redirect(back)
-    return save(
+    return save_and_go_back(
         lambda: services.set_site_capacity(event, event_site, form.capacity.data),
         success=lambda _promoted: _(
             "%(site)s now has %(count)d seats.",
@@ -111,8 +118,8 @@ def set_capacity(slug: str, site_slug: str):
             count=event_site.capacity,
         ),
         notes=waitlist_note,
-        redirect_to=back,
-    ) or redirect(back)
+        back=back,
+    )
 
 
 @bp.route("/events/<slug>/sites/<site_slug>/remove", methods=["POST"])
@@ -121,11 +128,9 @@ def remove_site(slug: str, site_slug: str):
     """Take a site out of an event, if nobody is registered there."""
     event = event_or_404(slug)
     event_site = event_site_or_404(event, site_slug, current_user)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    back = url_for("sites.event_sites", slug=slug)
-    return save(
+    require_button_post()
+    return save_and_go_back(
         lambda: services.remove_event_site(event, event_site),
         success=lambda site: _("%(site)s no longer takes part.", site=site.name),
-        redirect_to=back,
-    ) or redirect(back)
+        back=url_for("sites.event_sites", slug=slug),
+    )

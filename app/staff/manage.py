@@ -16,7 +16,7 @@ from app.models import ApiToken, StaffUser
 from app.sites.services import all_sites
 from app.staff import services
 from app.staff.forms import NewStaffForm, PasswordForm, StaffForm
-from app.web import on_get, save
+from app.web import on_get, require_button_post, save
 
 bp = Blueprint("staff", __name__, url_prefix="/manage")
 
@@ -114,8 +114,7 @@ def revoke_token(user_id: int, token_id: int):
     token = db.get_or_404(ApiToken, token_id)
     if token.user_id != user.id:
         abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
+    require_button_post()
     if services.revoke_api_token(token):
         db.session.commit()
         flash(_("The token is revoked; it no longer works."), "success")
