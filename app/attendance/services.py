@@ -10,7 +10,7 @@ of aggregate queries, however many people registered.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
@@ -33,8 +33,23 @@ from app.models import (
 )
 
 
+class _Figures:
+    """Attendance figures: registered, arrived (of them, anywhere) and the rate between."""
+
+    registered: int
+    arrived: int
+
+    @property
+    def rate_text(self) -> str:
+        return rate_text(self.arrived, self.registered)
+
+    def to_dict(self) -> dict:
+        """JSON-ready figures, one key per field."""
+        return asdict(self)
+
+
 @dataclass(frozen=True)
-class SiteAttendance:
+class SiteAttendance(_Figures):
     site_id: int
     slug: str
     name: str
@@ -57,28 +72,13 @@ class SiteAttendance:
     #: The site's own people who count at another site or online.
     attended_elsewhere: int
 
-    @property
-    def rate_text(self) -> str:
-        return rate_text(self.arrived, self.registered)
-
     def to_dict(self) -> dict:
-        return {
-            "slug": self.slug,
-            "name": self.name,
-            "capacity": self.capacity,
-            "confirmed": self.confirmed,
-            "waitlisted": self.waitlisted,
-            "checked_in": self.checked_in,
-            "not_arrived": self.not_arrived,
-            "from_other_sites": self.from_other_sites,
-            "registered": self.registered,
-            "arrived": self.arrived,
-            "attended_elsewhere": self.attended_elsewhere,
-        }
+        """The figures without the site's id: the slug names the site."""
+        return {name: value for name, value in asdict(self).items() if name != "site_id"}
 
 
 @dataclass(frozen=True)
-class OnlineAttendance:
+class OnlineAttendance(_Figures):
     #: Registered online: confirmed, or attended whatever their status.
     registered: int
     #: People who opened their join link.
@@ -97,25 +97,9 @@ class OnlineAttendance:
     #: Confirmed online and not attended anywhere.
     not_arrived: int
 
-    @property
-    def rate_text(self) -> str:
-        return rate_text(self.arrived, self.registered)
-
-    def to_dict(self) -> dict:
-        return {
-            "registered": self.registered,
-            "joined": self.joined,
-            "attended_by_report": self.attended_by_report,
-            "attended": self.attended,
-            "arrived": self.arrived,
-            "attended_elsewhere": self.attended_elsewhere,
-            "from_other_sites": self.from_other_sites,
-            "not_arrived": self.not_arrived,
-        }
-
 
 @dataclass(frozen=True)
-class AttendanceTotals:
+class AttendanceTotals(_Figures):
     """The sites' sums, as before, and the figures of everyone the summary covers (the
     sites, and online unless the summary is limited to some sites)."""
 
@@ -142,27 +126,6 @@ class AttendanceTotals:
     def awaited(self) -> int:
         """Confirmed and not attended anywhere, online included."""
         return self.registered - self.arrived
-
-    @property
-    def rate_text(self) -> str:
-        return rate_text(self.arrived, self.registered)
-
-    def to_dict(self) -> dict:
-        return {
-            "capacity": self.capacity,
-            "confirmed": self.confirmed,
-            "waitlisted": self.waitlisted,
-            "checked_in": self.checked_in,
-            "not_arrived": self.not_arrived,
-            "online_registered": self.online_registered,
-            "online_joined": self.online_joined,
-            "online_attended_by_report": self.online_attended_by_report,
-            "attended": self.attended,
-            "registered": self.registered,
-            "arrived": self.arrived,
-            "attended_elsewhere": self.attended_elsewhere,
-            "from_other_sites": self.from_other_sites,
-        }
 
 
 @dataclass(frozen=True)

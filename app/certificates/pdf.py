@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from io import BytesIO
 
-from reportlab.lib.colors import HexColor
+from reportlab.lib.colors import Color, HexColor
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -98,30 +98,68 @@ def render_certificates(pages: Sequence[CertificateData], title: str) -> bytes:
     return buffer.getvalue()
 
 
-def _draw_lines(
-    canvas: Canvas,
-    text: str,
-    font: str,
-    top: float,
-    *,
-    max_size: float,
-    min_size: float,
-    max_lines: int,
-    color=INK,
-    width: float = TEXT_WIDTH,
-    centre: float = PAGE_WIDTH / 2,
-) -> float:
-    """Centred, fitted text whose first line's top is at ``top``; returns the bottom."""
-    size, lines = fit_text(
-        text, font, width, max_lines * max_size * LEADING, max_size, min_size, max_lines
-    )
-    canvas.setFont(font, size)
-    canvas.setFillColor(color)
-    baseline = top - size * ASCENT
-    for line in lines:
-        canvas.drawCentredString(centre, baseline, line)
-        baseline -= size * LEADING
-    return top - len(lines) * size * LEADING
+@dataclass(frozen=True)
+class Style:
+    """How a block of text is set: fitted between two sizes into at most ``lines`` lines."""
+
+    max_size: float
+    min_size: float
+    lines: int = 1
+    bold: bool = False
+    color: Color = INK
+
+
+HEADING = Style(28, 18, bold=True, color=ACCENT)
+CERTIFIES = Style(13, 10)
+NAME = Style(30, 14, lines=2, bold=True)
+ATTENDED = Style(13, 10)
+EVENT_TITLE = Style(18, 11, lines=3, bold=True)
+DATES_PLACE = Style(13, 9, lines=2)
+ORGANISER = Style(11, 8, color=MUTED)
+EVIDENCE_HEADING = Style(9, 7, bold=True, color=MUTED)
+EVIDENCE = Style(8.5, 6.5, color=MUTED)
+SIGNER = Style(10, 7)
+ISSUED = Style(8.5, 6.5, color=MUTED)
+CODE_LABEL = Style(8, 6.5, color=MUTED)
+CODE = Style(9.5, 7, bold=True)
+VERIFY_HINT = Style(8, 6.5, color=MUTED)
+VERIFY_URL = Style(7.5, 5.5, lines=2, color=MUTED)
+
+
+@dataclass
+class _Column:
+    """Blocks of text set one under the other, each centred on ``centre`` within ``width``."""
+
+    canvas: Canvas
+    #: The regular and the bold font's names.
+    fonts: tuple[str, str]
+    #: Where the next block's first line has its top.
+    top: float
+    width: float = TEXT_WIDTH
+    centre: float = PAGE_WIDTH / 2
+
+    def write(self, text: str, style: Style, gap: float = 0) -> None:
+        """Set ``text`` ``gap`` below the block before; an empty text takes no room."""
+        if not text:
+            return
+        font = self.fonts[style.bold]
+        size, lines = fit_text(
+            text,
+            font,
+            self.width,
+            style.lines * style.max_size * LEADING,
+            style.max_size,
+            style.min_size,
+            style.lines,
+        )
+        top = self.top - gap
+        self.canvas.setFont(font, size)
+        self.canvas.setFillColor(style.color)
+        baseline = top - size * ASCENT
+        for line in lines:
+            self.canvas.drawCentredString(self.centre, baseline, line)
+            baseline -= size * LEADING
+        self.top = top - len(lines) * size * LEADING
 
 
 def _draw_certificate(
@@ -135,65 +173,29 @@ def _draw_certificate(
     inset = FRAME + 2.5 * mm
     canvas.rect(inset, inset, PAGE_WIDTH - 2 * inset, PAGE_HEIGHT - 2 * inset)
 
-    top = PAGE_HEIGHT - FRAME - PADDING
-    top = _draw_lines(
-        canvas, page.heading, bold, top, max_size=28, min_size=18, max_lines=1, color=ACCENT
-    )
-    top = _draw_lines(
-        canvas, page.certifies, regular, top - 8 * mm, max_size=13, min_size=10, max_lines=1
-    )
-    top = _draw_lines(canvas, page.name, bold, top - 4 * mm, max_size=30, min_size=14, max_lines=2)
+    column = _Column(canvas, (regular, bold), top=PAGE_HEIGHT - FRAME - PADDING)
+    column.write(page.heading, HEADING)
+    column.write(page.certifies, CERTIFIES, gap=8 * mm)
+    column.write(page.name, NAME, gap=4 * mm)
+    rule_y = column.top - 1.5 * mm
     canvas.setStrokeColor(RULE)
-    canvas.line(PAGE_WIDTH / 2 - 70 * mm, top - 1.5 * mm, PAGE_WIDTH / 2 + 70 * mm, top - 1.5 * mm)
-    top = _draw_lines(
-        canvas, page.attended, regular, top - 5 * mm, max_size=13, min_size=10, max_lines=1
-    )
-    top = _draw_lines(
-        canvas, page.event_title, bold, top - 3 * mm, max_size=18, min_size=11, max_lines=3
-    )
-    top = _draw_lines(
-        canvas,
-        f"{page.dates} · {page.place}",
-        regular,
-        top - 3 * mm,
-        max_size=13,
-        min_size=9,
-        max_lines=2,
-    )
-    if page.organiser:
-        top = _draw_lines(
-            canvas,
-            page.organiser,
-            regular,
-            top - 1.5 * mm,
-            max_size=11,
-            min_size=8,
-            max_lines=1,
-            color=MUTED,
-        )
+    canvas.line(PAGE_WIDTH / 2 - 70 * mm, rule_y, PAGE_WIDTH / 2 + 70 * mm, rule_y)
+    column.write(page.attended, ATTENDED, gap=5 * mm)
+    column.write(page.event_title, EVENT_TITLE, gap=3 * mm)
+    column.write(f"{page.dates} · {page.place}", DATES_PLACE, gap=3 * mm)
+    column.write(page.organiser, ORGANISER, gap=1.5 * mm)
     if page.evidence:
-        top = _draw_lines(
-            canvas,
-            page.evidence_heading,
-            bold,
-            top - 5 * mm,
-            max_size=9,
-            min_size=7,
-            max_lines=1,
-            color=MUTED,
-        )
+        column.write(page.evidence_heading, EVIDENCE_HEADING, gap=5 * mm)
         # Only what fits above the signature and the QR.
-        room = top - (FRAME + PADDING + QR_SIZE + 2 * mm)
-        for line in page.evidence[: max(int(room // (8.5 * LEADING)), 0)]:
-            top = _draw_lines(
-                canvas, line, regular, top, max_size=8.5, min_size=6.5, max_lines=1, color=MUTED
-            )
-    _draw_signature(canvas, page, signature, regular)
-    _draw_verification(canvas, page, regular, bold)
+        room = column.top - (FRAME + PADDING + QR_SIZE + 2 * mm)
+        for line in page.evidence[: max(int(room // (EVIDENCE.max_size * LEADING)), 0)]:
+            column.write(line, EVIDENCE)
+    _draw_signature(canvas, page, signature, (regular, bold))
+    _draw_verification(canvas, page, (regular, bold))
 
 
 def _draw_signature(
-    canvas: Canvas, page: CertificateData, signature: ImageReader | None, regular: str
+    canvas: Canvas, page: CertificateData, signature: ImageReader | None, fonts: tuple[str, str]
 ) -> None:
     """The signature over a line, the signer's name under it, and the date of issue."""
     left = FRAME + PADDING
@@ -212,86 +214,31 @@ def _draw_signature(
     canvas.setStrokeColor(INK)
     canvas.setLineWidth(0.6)
     canvas.line(left, line_y, left + SIGNATURE_WIDTH, line_y)
-    centre = left + SIGNATURE_WIDTH / 2
-    below = line_y - 1.5 * mm
-    if page.signer:
-        below = _draw_lines(
-            canvas,
-            page.signer,
-            regular,
-            below,
-            max_size=10,
-            min_size=7,
-            max_lines=1,
-            width=SIGNATURE_WIDTH + 20 * mm,
-            centre=centre,
-        )
-    _draw_lines(
+    column = _Column(
         canvas,
-        page.issued,
-        regular,
-        below - 0.5 * mm,
-        max_size=8.5,
-        min_size=6.5,
-        max_lines=1,
-        color=MUTED,
+        fonts,
+        top=line_y - 1.5 * mm,
         width=SIGNATURE_WIDTH + 20 * mm,
-        centre=centre,
+        centre=left + SIGNATURE_WIDTH / 2,
     )
+    column.write(page.signer, SIGNER)
+    column.write(page.issued, ISSUED, gap=0.5 * mm)
 
 
-def _draw_verification(canvas: Canvas, page: CertificateData, regular: str, bold: str) -> None:
+def _draw_verification(canvas: Canvas, page: CertificateData, fonts: tuple[str, str]) -> None:
     """The QR in the lower right corner, with the code and the URL beside it."""
     right = PAGE_WIDTH - FRAME - PADDING
     bottom = FRAME + PADDING - 4 * mm
     draw_qr(canvas, page.verify_url, right - QR_SIZE, bottom, QR_SIZE)
     text_width = 78 * mm
-    centre = right - QR_SIZE - 3 * mm - text_width / 2
-    top = bottom + QR_SIZE - 6 * mm
-    top = _draw_lines(
+    column = _Column(
         canvas,
-        page.code_label,
-        regular,
-        top,
-        max_size=8,
-        min_size=6.5,
-        max_lines=1,
-        color=MUTED,
+        fonts,
+        top=bottom + QR_SIZE - 6 * mm,
         width=text_width,
-        centre=centre,
+        centre=right - QR_SIZE - 3 * mm - text_width / 2,
     )
-    top = _draw_lines(
-        canvas,
-        page.code,
-        bold,
-        top - 0.5 * mm,
-        max_size=9.5,
-        min_size=7,
-        max_lines=1,
-        width=text_width,
-        centre=centre,
-    )
-    top = _draw_lines(
-        canvas,
-        page.verify_hint,
-        regular,
-        top - 2 * mm,
-        max_size=8,
-        min_size=6.5,
-        max_lines=1,
-        color=MUTED,
-        width=text_width,
-        centre=centre,
-    )
-    _draw_lines(
-        canvas,
-        page.verify_url,
-        regular,
-        top - 0.5 * mm,
-        max_size=7.5,
-        min_size=5.5,
-        max_lines=2,
-        color=MUTED,
-        width=text_width,
-        centre=centre,
-    )
+    column.write(page.code_label, CODE_LABEL)
+    column.write(page.code, CODE, gap=0.5 * mm)
+    column.write(page.verify_hint, VERIFY_HINT, gap=2 * mm)
+    column.write(page.verify_url, VERIFY_URL, gap=0.5 * mm)

@@ -214,6 +214,28 @@ def _alarms(title: str, mode: Mode | None) -> list[Alarm]:
     return alarms
 
 
+def _vevent(
+    event: Event,
+    uid: str,
+    sequence: int,
+    description: str,
+    location: str,
+    now: datetime | None,
+) -> VEvent:
+    """The entry's identity, time and text, the same for the public file and an invite."""
+    vevent = VEvent()
+    vevent.add("uid", uid)
+    vevent.add("sequence", sequence)
+    vevent.add("dtstamp", _utc(now or utcnow()))
+    vevent.add("dtstart", _utc(event.starts_at))
+    vevent.add("dtend", _utc(event.ends_at))
+    vevent.add("summary", event.title)
+    vevent.add("description", description)
+    if location:
+        vevent.add("location", location)
+    return vevent
+
+
 def _calendar(method: Method, vevent: VEvent) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", PRODID)
@@ -229,17 +251,14 @@ def _calendar(method: Method, vevent: VEvent) -> bytes:
 
 def event_to_ical(event: Event, base_url: str, *, now: datetime | None = None) -> bytes:
     """The public calendar entry: METHOD:PUBLISH, with no participant's data."""
-    vevent = VEvent()
-    vevent.add("uid", event_uid(event, base_url))
-    vevent.add("sequence", event.ical_sequence)
-    vevent.add("dtstamp", _utc(now or utcnow()))
-    vevent.add("dtstart", _utc(event.starts_at))
-    vevent.add("dtend", _utc(event.ends_at))
-    vevent.add("summary", event.title)
-    vevent.add("description", _public_description(event, base_url))
-    location = _public_location(event)
-    if location:
-        vevent.add("location", location)
+    vevent = _vevent(
+        event,
+        event_uid(event, base_url),
+        event.ical_sequence,
+        _public_description(event, base_url),
+        _public_location(event),
+        now,
+    )
     vevent.add("url", event_link(event, base_url))
     vevent.add("organizer", _organizer(event, "", base_url))
     vevent.add("status", "CANCELLED" if event.status == EventStatus.CANCELLED else "CONFIRMED")
@@ -281,17 +300,14 @@ def registration_to_ical(
     if method == Method.PUBLISH:
         raise ValueError("a personal invite is REQUEST or CANCEL; use event_to_ical")
     event = registration.event
-    vevent = VEvent()
-    vevent.add("uid", registration_uid(registration, base_url))
-    vevent.add("sequence", registration.sequence)
-    vevent.add("dtstamp", _utc(now or utcnow()))
-    vevent.add("dtstart", _utc(event.starts_at))
-    vevent.add("dtend", _utc(event.ends_at))
-    vevent.add("summary", event.title)
-    vevent.add("description", _registration_description(registration, method, base_url))
-    location = registration_location(registration, base_url)
-    if location:
-        vevent.add("location", location)
+    vevent = _vevent(
+        event,
+        registration_uid(registration, base_url),
+        registration.sequence,
+        _registration_description(registration, method, base_url),
+        registration_location(registration, base_url),
+        now,
+    )
     vevent.add("organizer", _organizer(event, organizer_email, base_url))
     vevent.add(
         "attendee",

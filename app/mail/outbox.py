@@ -8,7 +8,7 @@ see ``app/mail/delivery.py``) sends what is queued.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from email.header import Header
 from email.message import EmailMessage
@@ -57,6 +57,13 @@ class CalendarPart:
     method: str
 
 
+def _add_part(add: Callable[..., None], item: Attachment, **params: str) -> None:
+    """Add ``item`` to a message through ``add`` (``add_related`` or ``add_attachment``)."""
+    add(
+        item.content, maintype=item.maintype, subtype=item.subtype, filename=item.filename, **params
+    )
+
+
 def build_message(
     *,
     recipient: str,
@@ -94,14 +101,7 @@ def build_message(
         message.add_alternative(html, subtype="html", charset="utf-8")
         html_part = message.get_payload()[-1]
         for item in inline:
-            html_part.add_related(
-                item.content,
-                maintype=item.maintype,
-                subtype=item.subtype,
-                filename=item.filename,
-                disposition="inline",
-                cid=f"<{item.content_id}>",
-            )
+            _add_part(html_part.add_related, item, disposition="inline", cid=f"<{item.content_id}>")
     if calendar is not None:
         message.add_alternative(
             calendar.ics,
@@ -113,12 +113,7 @@ def build_message(
         # A copy as a file, for mail programs that do not read the part above.
         files.insert(0, Attachment("invite.ics", calendar.ics, "application", "ics"))
     for item in files:
-        message.add_attachment(
-            item.content,
-            maintype=item.maintype,
-            subtype=item.subtype,
-            filename=item.filename,
-        )
+        _add_part(message.add_attachment, item)
     return message
 
 
