@@ -8,7 +8,9 @@ import secrets
 import tempfile
 import threading
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from email import message_from_string, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -28,6 +30,7 @@ from app.models import (
     EventStatus,
     Mode,
     OrgKind,
+    OutboxMessage,
     Registration,
     RegistrationStatus,
     Role,
@@ -41,6 +44,15 @@ from config import TestingConfig, _database_url
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
 _SQLITE_DIR = tempfile.mkdtemp(prefix="hybriddesk-test-")
 PASSWORD = "correct horse battery staple"
+
+#: The lists of people staff can download: registrations and attendance, in every format.
+PERSONAL_DOWNLOADS = (
+    "attendance.csv",
+    "attendance.xlsx",
+    "attendance.pdf",
+    "registrations.csv",
+    "registrations.xlsx",
+)
 
 
 def on_postgres() -> bool:
@@ -182,6 +194,18 @@ def signed_in_organizer(auth, organizer) -> StaffUser:
     return organizer
 
 
+# --- times in Ashgabat ------------------------------------------------------
+
+ASHGABAT_OFFSET = timedelta(hours=5)
+#: Three days of an event over several days, 10 to 12 March 2025.
+DAY_1, DAY_2, DAY_3 = date(2025, 3, 10), date(2025, 3, 11), date(2025, 3, 12)
+
+
+def in_ashgabat(day: date, hour: int, minute: int = 0) -> datetime:
+    """A time of day in Ashgabat (UTC+5), as a UTC moment."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - ASHGABAT_OFFSET
+
+
 # --- factories -------------------------------------------------------------
 
 
@@ -309,6 +333,12 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+def post_checkin(client, token: str, code: str, site: str = "ahal", **fields):
+    """A scan sent to the seminar's check-in API, with a fresh client id unless one is given."""
+    body = {"code": code, "site": site, "client_id": fields.pop("client_id", new_id()), **fields}
+    return client.post("/api/v1/events/seminar/checkins", json=body, headers=bearer(token))
+
+
 def add_checkin(
     event: Event,
     registration: Registration | None,
@@ -344,6 +374,23 @@ def add_checkin(
 def checkin_rows() -> list[CheckIn]:
     """Every check-in row, oldest first."""
     return list(db.session.scalars(sa.select(CheckIn).order_by(CheckIn.id)))
+
+
+def outbox_rows(
+    kind: str | None = None, registration: Registration | None = None
+) -> list[OutboxMessage]:
+    """The outbox's rows, oldest first: all, or those of one kind and for one registration."""
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    if kind:
+        query = query.where(OutboxMessage.kind == kind)
+    if registration is not None:
+        query = query.where(OutboxMessage.registration_id == registration.id)
+    return list(db.session.scalars(query))
+
+
+def parsed_email(row: OutboxMessage) -> EmailMessage:
+    """An outbox row's message, as a mail client reads it."""
+    return message_from_string(row.raw_message, policy=policy.default)
 
 
 class QueryCounter:

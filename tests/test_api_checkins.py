@@ -31,6 +31,7 @@ from tests.conftest import (
     make_event,
     make_registration,
     new_id,
+    post_checkin,
     requires_postgres,
     token_for,
 )
@@ -49,11 +50,6 @@ def ahal_token(coordinator):
 @pytest.fixture
 def org_token(organizer):
     return token_for(organizer)
-
-
-def post_checkin(client, token, code, site="ahal", **fields):
-    body = {"code": code, "site": site, "client_id": fields.pop("client_id", new_id()), **fields}
-    return client.post("/api/v1/events/seminar/checkins", json=body, headers=bearer(token))
 
 
 # --- the answers of POST /checkins -----------------------------------------------

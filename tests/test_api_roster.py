@@ -10,7 +10,14 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import CheckIn, Registration, RegistrationStatus, Site, utcnow
-from tests.conftest import bearer, make_event, make_registration, new_id, token_for
+from tests.conftest import (
+    bearer,
+    make_event,
+    make_registration,
+    new_id,
+    post_checkin,
+    token_for,
+)
 
 ROSTER = "/api/v1/events/seminar/roster?site=ahal"
 
@@ -33,10 +40,9 @@ def roster(client, token, since=None):
 
 
 def check_in(client, token, code):
-    body = {"code": code, "site": "ahal", "client_id": new_id()}
-    response = client.post("/api/v1/events/seminar/checkins", json=body, headers=bearer(token))
-    assert response.status_code == 201
-    return body["client_id"]
+    client_id = new_id()
+    assert post_checkin(client, token, code, client_id=client_id).status_code == 201
+    return client_id
 
 
 def age_everything(hours=1):

@@ -16,7 +16,7 @@ from app.attendance.services import record_online_join
 from app.attendance.signin_sheet import ROWS_PER_PAGE
 from app.extensions import db
 from app.models import CheckInMethod, Gender, OrgKind, RegistrationStatus
-from tests.conftest import add_checkin, make_event, make_registration
+from tests.conftest import PERSONAL_DOWNLOADS, add_checkin, make_event, make_registration
 
 START = datetime(2025, 3, 14, 5, 0, tzinfo=UTC)  # 10:00 in Ashgabat
 
@@ -298,13 +298,7 @@ def test_coordinator_downloads_only_their_own_site(seminar, client, auth, coordi
     event, _people = seminar
     auth.login(coordinator.email)
     base = f"/manage/events/{event.slug}"
-    for name in (
-        "attendance.csv",
-        "attendance.xlsx",
-        "attendance.pdf",
-        "registrations.csv",
-        "registrations.xlsx",
-    ):
+    for name in PERSONAL_DOWNLOADS:
         assert client.get(f"{base}/{name}?site=ashgabat").status_code == 403, name
         assert client.get(f"{base}/{name}?site=ahal").status_code == 200, name
     # Without ?site= the list is restricted to their sites.

@@ -33,6 +33,7 @@ from tests.conftest import (
     make_event,
     make_registration,
     make_staff,
+    outbox_rows,
     post_form,
 )
 from tests.test_badges import decode, pdf_pages_as_images, pdf_text
@@ -67,11 +68,7 @@ def certificates() -> list[Certificate]:
 
 
 def certificate_emails() -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.kind == MessageKind.CERTIFICATE)
-        )
-    )
+    return outbox_rows(MessageKind.CERTIFICATE)
 
 
 def issue(client):

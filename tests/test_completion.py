@@ -22,24 +22,26 @@ from app.models import (
     MeetingSpan,
     RegistrationStatus,
 )
-from tests.conftest import add_checkin, make_event, make_registration
+from tests.conftest import (
+    DAY_1,
+    DAY_2,
+    DAY_3,
+    add_checkin,
+    in_ashgabat,
+    make_event,
+    make_registration,
+)
 
-#: 09:00 in Ashgabat (UTC+5) on the first of three days.
-START = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
-DAY_1, DAY_2, DAY_3 = date(2025, 3, 10), date(2025, 3, 11), date(2025, 3, 12)
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    """A time of day in Ashgabat, as a UTC moment."""
-    return datetime(day.year, day.month, day.day, hour - 5, minute, tzinfo=UTC)
+#: 09:00 in Ashgabat on the first of the three days.
+START = in_ashgabat(DAY_1, 9)
 
 
 def add_session(event, title: str, day: date, start_hour: int, hours: int = 2) -> AgendaItem:
     item = AgendaItem(
         event=event,
         title=title,
-        starts_at=local(day, start_hour),
-        ends_at=local(day, start_hour + hours),
+        starts_at=in_ashgabat(day, start_hour),
+        ends_at=in_ashgabat(day, start_hour + hours),
         counts_attendance=True,
     )
     db.session.add(item)
@@ -82,7 +84,7 @@ def set_rule(event, rule: CompletionRule, percent: int = 80) -> None:
 
 
 def admit_at_door(event, person, day: date, site: str = "ahal", hour: int = 9):
-    return add_checkin(event, person, site, at=local(day, hour))
+    return add_checkin(event, person, site, at=in_ashgabat(day, hour))
 
 
 def admit_to_session(event, person, item: AgendaItem, site: str = "ahal"):
@@ -96,7 +98,7 @@ def test_the_days_of_an_event_are_its_local_calendar_days(event):
     # Ending at midnight in Ashgabat does not take in the day that only begins then.
     event.ends_at = datetime(2025, 3, 11, 19, 0, tzinfo=UTC)  # 00:00 on the 12th
     assert event_days(event) == [DAY_1, DAY_2]
-    one_evening = make_event("talk", starts_at=local(DAY_1, 18), duration=timedelta(hours=2))
+    one_evening = make_event("talk", starts_at=in_ashgabat(DAY_1, 18), duration=timedelta(hours=2))
     assert event_days(one_evening) == [DAY_1]
 
 
@@ -105,9 +107,9 @@ def test_any_day_is_met_by_one_live_admission_and_nothing_else_counts(event):
     undone = make_registration(event, name="Merdan Ataýew")
     refused = make_registration(event, name="Jeren Hojaýewa")
     admit_at_door(event, present, DAY_2)
-    add_checkin(event, undone, "ahal", at=local(DAY_1, 9), annulled=True)
+    add_checkin(event, undone, "ahal", at=in_ashgabat(DAY_1, 9), annulled=True)
     add_checkin(
-        event, refused, "ahal", at=local(DAY_1, 9), result=CheckInResult.REFUSED, reason=None
+        event, refused, "ahal", at=in_ashgabat(DAY_1, 9), result=CheckInResult.REFUSED, reason=None
     )
 
     found = completions(event)
@@ -126,7 +128,7 @@ def test_all_days_needs_every_day_wherever_and_however_it_was_attended(event):
     two_days = make_registration(event, name="Merdan Ataýew")
     admit_at_door(event, every_day, DAY_1)
     admit_to_session(event, every_day, event.sessions[1], site="ashgabat")  # day 2: a session
-    add_checkin(event, every_day, None, method=CheckInMethod.ONLINE_JOIN, at=local(DAY_3, 9))
+    add_checkin(event, every_day, None, method=CheckInMethod.ONLINE_JOIN, at=in_ashgabat(DAY_3, 9))
     admit_at_door(event, two_days, DAY_1)
     admit_at_door(event, two_days, DAY_3)
     # A rehearsal scan the day before the event is not one of its days.
@@ -188,12 +190,12 @@ def test_a_session_is_attended_online_with_merged_spans_covering_half_of_it(even
     not_quite = make_registration(event, name="Merdan Ataýew", site=None)
     two_devices = make_registration(event, name="Jeren Hojaýewa", site=None)
     # Two stretches overlapping each other: 09:40-10:40 and 10:20-11:00 cover 60 minutes.
-    add_span(event, half, local(DAY_1, 9, 40), local(DAY_1, 10, 40), "Aýna")
-    add_span(event, half, local(DAY_1, 10, 20), local(DAY_1, 11), "Aýna (phone)")
-    add_span(event, not_quite, local(DAY_1, 10), local(DAY_1, 10, 59))
+    add_span(event, half, in_ashgabat(DAY_1, 9, 40), in_ashgabat(DAY_1, 10, 40), "Aýna")
+    add_span(event, half, in_ashgabat(DAY_1, 10, 20), in_ashgabat(DAY_1, 11), "Aýna (phone)")
+    add_span(event, not_quite, in_ashgabat(DAY_1, 10), in_ashgabat(DAY_1, 10, 59))
     # A laptop and a phone connected at once: 40 minutes, not 80.
-    add_span(event, two_devices, local(DAY_1, 10), local(DAY_1, 10, 40), "Jeren laptop")
-    add_span(event, two_devices, local(DAY_1, 10), local(DAY_1, 10, 40), "Jeren phone")
+    add_span(event, two_devices, in_ashgabat(DAY_1, 10), in_ashgabat(DAY_1, 10, 40), "Jeren laptop")
+    add_span(event, two_devices, in_ashgabat(DAY_1, 10), in_ashgabat(DAY_1, 10, 40), "Jeren phone")
 
     found = completions(event)
 
@@ -213,7 +215,7 @@ def test_a_session_is_attended_online_with_merged_spans_covering_half_of_it(even
 def test_an_online_join_is_a_day_attended_but_no_session(event):
     set_rule(event, CompletionRule.SHARE_OF_SESSIONS, percent=25)
     person = make_registration(event, site=None)
-    add_checkin(event, person, None, method=CheckInMethod.ONLINE_JOIN, at=local(DAY_1, 10))
+    add_checkin(event, person, None, method=CheckInMethod.ONLINE_JOIN, at=in_ashgabat(DAY_1, 10))
 
     completion = completion_of(event, person)
 
@@ -228,7 +230,7 @@ def test_the_evidence_says_where_how_and_when_oldest_first(event):
         person,
         None,
         method=CheckInMethod.ONLINE_REPORT,
-        at=local(DAY_3, 9, 55),
+        at=in_ashgabat(DAY_3, 9, 55),
         online_minutes=130,
     )
     admit_to_session(event, person, event.sessions[0])
@@ -243,7 +245,7 @@ def test_the_evidence_says_where_how_and_when_oldest_first(event):
         (DAY_1, "Ahal information centre", CheckInMethod.QR, "Rights in the constitution"),
         (DAY_3, None, CheckInMethod.ONLINE_REPORT, None),
     ]
-    assert evidence[0].at == local(DAY_1, 8)
+    assert evidence[0].at == in_ashgabat(DAY_1, 8)
     assert evidence[2].minutes == 130
 
 
@@ -252,7 +254,7 @@ def test_only_this_events_attendance_is_counted(event):
     person = make_registration(event)
     stranger = make_registration(other, name="Merdan Ataýew")
     admit_at_door(other, stranger, DAY_1)
-    add_span(other, stranger, local(DAY_1, 10), local(DAY_1, 12))
+    add_span(other, stranger, in_ashgabat(DAY_1, 10), in_ashgabat(DAY_1, 12))
 
     assert completions(event) == {}
     assert completion_of(event, person) is None
@@ -266,7 +268,7 @@ def test_completions_take_a_fixed_number_of_queries(event, count_queries):
             )
             admit_at_door(event, person, DAY_1)
             admit_to_session(event, person, event.sessions[1])
-            add_span(event, person, local(DAY_3, 10), local(DAY_3, 12))
+            add_span(event, person, in_ashgabat(DAY_3, 10), in_ashgabat(DAY_3, 12))
 
     attend(2)
     with count_queries() as few:

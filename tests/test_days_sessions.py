@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -31,29 +31,28 @@ from app.models import (
 )
 from app.refusals import Refusal
 from tests.conftest import (
+    ASHGABAT_OFFSET,
+    DAY_1,
+    DAY_2,
+    DAY_3,
     add_checkin,
     at_once,
     bearer,
     checkin_rows,
     get_csrf,
+    in_ashgabat,
     make_event,
     make_registration,
     make_staff,
     new_id,
+    post_checkin,
     post_form,
     requires_postgres,
     token_for,
 )
 
-#: 09:00 in Ashgabat (UTC+5) on the first of three days, 10 to 12 March 2025.
-START = datetime(2025, 3, 10, 4, 0, tzinfo=UTC)
-DAY_1, DAY_2, DAY_3 = date(2025, 3, 10), date(2025, 3, 11), date(2025, 3, 12)
-ZONE_OFFSET = timedelta(hours=5)
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    """A time of day in Ashgabat, as a UTC moment."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC) - ZONE_OFFSET
+#: 09:00 in Ashgabat on the first of the three days.
+START = in_ashgabat(DAY_1, 9)
 
 
 def site(slug: str) -> Site:
@@ -80,7 +79,7 @@ def forum(app):
         "forum", {"ashgabat": 50, "ahal": 20}, starts_at=START, duration=timedelta(days=2, hours=8)
     )
     for day, title in ((DAY_1, "Rights"), (DAY_2, "Courts"), (DAY_3, "Closing panel")):
-        add_session(event, title, local(day, 10))
+        add_session(event, title, in_ashgabat(day, 10))
     return event
 
 
@@ -110,10 +109,10 @@ def admit_on(event, person, user, moment, site_slug="ahal", **kwargs):
 def test_a_person_is_admitted_once_a_day_on_each_day_of_the_event(forum, coordinator):
     person = make_registration(forum, name="Aýna Orazowa")
 
-    first = admit_on(forum, person, coordinator, local(DAY_1, 8, 50))
-    again = admit_on(forum, person, coordinator, local(DAY_1, 14))
-    next_day = admit_on(forum, person, coordinator, local(DAY_2, 8, 55))
-    last_day = admit_on(forum, person, coordinator, local(DAY_3, 9))
+    first = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 8, 50))
+    again = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 14))
+    next_day = admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 8, 55))
+    last_day = admit_on(forum, person, coordinator, in_ashgabat(DAY_3, 9))
 
     assert first.admitted and next_day.admitted and last_day.admitted
     assert again.reason == RefusalReason.ALREADY_CHECKED_IN
@@ -127,19 +126,19 @@ def test_the_day_is_the_events_local_day_not_the_utc_one(forum, coordinator):
     # 23:30 UTC on the 10th is 04:30 on the 11th in Ashgabat: the second day.
     late = datetime(2025, 3, 10, 23, 30, tzinfo=UTC)
     assert admit_on(forum, person, coordinator, late).admitted
-    assert not admit_on(forum, person, coordinator, local(DAY_2, 9)).admitted
+    assert not admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 9)).admitted
     assert checkin_rows()[0].day == DAY_2
 
 
 def test_undoing_one_days_admission_leaves_the_others(forum, coordinator):
     person = make_registration(forum)
-    first = admit_on(forum, person, coordinator, local(DAY_1, 9))
-    second = admit_on(forum, person, coordinator, local(DAY_2, 9))
+    first = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 9))
+    second = admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 9))
 
-    undo_checkin(forum, first.checkin.client_id, coordinator, now=local(DAY_2, 10))
+    undo_checkin(forum, first.checkin.client_id, coordinator, now=in_ashgabat(DAY_2, 10))
     db.session.commit()
 
-    assert admit_on(forum, person, coordinator, local(DAY_2, 11)).reason == (
+    assert admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 11)).reason == (
         RefusalReason.ALREADY_CHECKED_IN
     )
     live = [r for r in checkin_rows() if r.result == CheckInResult.ADMITTED and not r.annulled_at]
@@ -148,12 +147,12 @@ def test_undoing_one_days_admission_leaves_the_others(forum, coordinator):
 
 def test_a_replayed_duplicate_names_that_days_admission(forum, coordinator):
     person = make_registration(forum)
-    admit_on(forum, person, coordinator, local(DAY_1, 9))
-    day_two = admit_on(forum, person, coordinator, local(DAY_2, 9))
+    admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 9))
+    day_two = admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 9))
     client_id = new_id()
-    duplicate = admit_on(forum, person, coordinator, local(DAY_2, 12), client_id=client_id)
+    duplicate = admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 12), client_id=client_id)
 
-    replayed = admit_on(forum, person, coordinator, local(DAY_3, 9), client_id=client_id)
+    replayed = admit_on(forum, person, coordinator, in_ashgabat(DAY_3, 9), client_id=client_id)
 
     assert replayed.replayed and replayed.reason == RefusalReason.ALREADY_CHECKED_IN
     assert replayed.previous.client_id == day_two.checkin.client_id == duplicate.previous.client_id
@@ -162,18 +161,11 @@ def test_a_replayed_duplicate_names_that_days_admission(forum, coordinator):
 @pytest.fixture
 def running(app):
     """A three-day event whose last day is today in Ashgabat: its first two days are past."""
-    today = (utcnow() + ZONE_OFFSET).date()
+    today = (utcnow() + ASHGABAT_OFFSET).date()
     first = today - timedelta(days=2)
-    starts = local(first, 0, 30)
+    starts = in_ashgabat(first, 0, 30)
     return make_event(
         "seminar", {"ashgabat": 50, "ahal": 20}, starts_at=starts, duration=timedelta(hours=71)
-    )
-
-
-def post_checkin(client, token, code, site_slug="ahal", **fields):
-    body = {"code": code, "site": site_slug, "client_id": fields.pop("client_id", new_id())}
-    return client.post(
-        "/api/v1/events/seminar/checkins", json={**body, **fields}, headers=bearer(token)
     )
 
 
@@ -239,8 +231,8 @@ def test_two_scanners_the_same_day_admit_once(app, forum):
             code,
             client_id,
             db.session.get(StaffUser, staff_id),
-            scanned_at=local(DAY_2, 9),
-            now=local(DAY_2, 9),
+            scanned_at=in_ashgabat(DAY_2, 9),
+            now=in_ashgabat(DAY_2, 9),
         )
         db.session.commit()
         return outcome.checkin.result, outcome.reason
@@ -260,10 +252,10 @@ def test_a_session_admission_is_once_per_session_and_counts_for_its_day(forum, c
     person = make_registration(forum)
     rights, courts, _closing = sessions_of(forum)
 
-    door = admit_on(forum, person, coordinator, local(DAY_1, 9))
-    first = admit_on(forum, person, coordinator, local(DAY_1, 10, 5), session=rights)
-    again = admit_on(forum, person, coordinator, local(DAY_1, 10, 30), session=rights)
-    other = admit_on(forum, person, coordinator, local(DAY_2, 10), session=courts)
+    door = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 9))
+    first = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 10, 5), session=rights)
+    again = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 10, 30), session=rights)
+    other = admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 10), session=courts)
 
     assert door.admitted and first.admitted and other.admitted
     assert again.reason == RefusalReason.ALREADY_CHECKED_IN
@@ -271,15 +263,17 @@ def test_a_session_admission_is_once_per_session_and_counts_for_its_day(forum, c
     by_session = {row.session_id: row.day for row in checkin_rows() if row.reason is None}
     assert by_session == {None: DAY_1, rights.id: DAY_1, courts.id: DAY_2}
     # A session's admission is not the day's: the door still admits on day 2.
-    assert admit_on(forum, person, coordinator, local(DAY_2, 12)).admitted
+    assert admit_on(forum, person, coordinator, in_ashgabat(DAY_2, 12)).admitted
 
 
 def test_a_session_admission_follows_the_door_rules(forum, coordinator, organizer):
     elsewhere = make_registration(forum, name="Merdan Ataýew", site="ashgabat")
     rights = sessions_of(forum)[0]
 
-    refused = admit_on(forum, elsewhere, coordinator, local(DAY_1, 10), session=rights)
-    forced = admit_on(forum, elsewhere, organizer, local(DAY_1, 10), session=rights, force=True)
+    refused = admit_on(forum, elsewhere, coordinator, in_ashgabat(DAY_1, 10), session=rights)
+    forced = admit_on(
+        forum, elsewhere, organizer, in_ashgabat(DAY_1, 10), session=rights, force=True
+    )
 
     assert refused.reason == RefusalReason.WRONG_SITE
     assert forced.admitted and forced.checkin.forced
@@ -288,19 +282,21 @@ def test_a_session_admission_follows_the_door_rules(forum, coordinator, organize
 def test_an_undone_session_admission_can_be_made_again(forum, coordinator):
     person = make_registration(forum)
     rights = sessions_of(forum)[0]
-    first = admit_on(forum, person, coordinator, local(DAY_1, 10), session=rights)
+    first = admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 10), session=rights)
 
-    undone = undo_checkin(forum, first.checkin.client_id, coordinator, now=local(DAY_1, 10, 1))
+    undone = undo_checkin(
+        forum, first.checkin.client_id, coordinator, now=in_ashgabat(DAY_1, 10, 1)
+    )
     db.session.commit()
 
     assert undone.annulled_at is not None
-    assert admit_on(forum, person, coordinator, local(DAY_1, 10, 2), session=rights).admitted
+    assert admit_on(forum, person, coordinator, in_ashgabat(DAY_1, 10, 2), session=rights).admitted
 
 
 def test_only_the_events_own_counted_sessions_are_accepted(forum):
     other = make_event("other", starts_at=START)
-    foreign = add_session(other, "Elsewhere", local(DAY_1, 10))
-    plain = add_session(forum, "Lunch", local(DAY_1, 12), counts=False)
+    foreign = add_session(other, "Elsewhere", in_ashgabat(DAY_1, 10))
+    plain = add_session(forum, "Lunch", in_ashgabat(DAY_1, 12), counts=False)
 
     for session_id in (foreign.id, plain.id, 0, -3, 10**12, max(foreign.id, plain.id) + 100):
         with pytest.raises(Refusal) as refused:
@@ -330,8 +326,8 @@ def test_two_scanners_admit_to_one_session_once(app, forum):
             code,
             new_id(),
             db.session.get(StaffUser, staff_id),
-            scanned_at=local(DAY_1, 10),
-            now=local(DAY_1, 10),
+            scanned_at=in_ashgabat(DAY_1, 10),
+            now=in_ashgabat(DAY_1, 10),
             session=db.session.get(AgendaItem, session_id),
         )
         db.session.commit()
@@ -523,7 +519,7 @@ def test_an_agenda_item_can_be_marked_as_counting_attendance(client, signed_in_o
 def test_marking_a_session_sends_no_invite_update(client, signed_in_organizer, app):
     event = make_event("forum", starts_at=START, duration=timedelta(days=2, hours=8))
     make_registration(event)
-    item = add_session(event, "Courts", local(DAY_2, 10), counts=False)
+    item = add_session(event, "Courts", in_ashgabat(DAY_2, 10), counts=False)
     sequence = event.ical_sequence
     before = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)))
 
@@ -542,7 +538,7 @@ def test_marking_a_session_sends_no_invite_update(client, signed_in_organizer, a
 def test_a_session_people_were_checked_in_to_cannot_be_deleted(client, signed_in_organizer, forum):
     person = make_registration(forum)
     rights = sessions_of(forum)[0]
-    add_checkin(forum, person, "ahal", at=local(DAY_1, 10), session_id=rights.id)
+    add_checkin(forum, person, "ahal", at=in_ashgabat(DAY_1, 10), session_id=rights.id)
     token = get_csrf(client, "/manage/events/forum/agenda")
 
     response = client.post(
@@ -638,17 +634,17 @@ def test_each_day_counts_a_person_once_where_they_attended_that_day(forum):
     merdan = make_registration(forum, name="Merdan Ataýew", site="ashgabat")
     jeren = make_registration(forum, name="Jeren Hojaýewa", site=None)
     # Aýna: the door and a session at Ahal on day 1 (once), a session only on day 2.
-    add_checkin(forum, aýna, "ahal", at=local(DAY_1, 9))
-    add_checkin(forum, aýna, "ahal", at=local(DAY_1, 10), session_id=rights.id)
-    add_checkin(forum, aýna, "ahal", at=local(DAY_2, 10), session_id=courts.id)
+    add_checkin(forum, aýna, "ahal", at=in_ashgabat(DAY_1, 9))
+    add_checkin(forum, aýna, "ahal", at=in_ashgabat(DAY_1, 10), session_id=rights.id)
+    add_checkin(forum, aýna, "ahal", at=in_ashgabat(DAY_2, 10), session_id=courts.id)
     # Merdan: in Ashgabat on day 1 though he also joined online; online on day 3.
-    add_checkin(forum, merdan, "ashgabat", at=local(DAY_1, 9, 30))
-    add_checkin(forum, merdan, None, method=CheckInMethod.ONLINE_JOIN, at=local(DAY_1, 9))
-    add_checkin(forum, merdan, None, method=CheckInMethod.ONLINE_JOIN, at=local(DAY_3, 9))
+    add_checkin(forum, merdan, "ashgabat", at=in_ashgabat(DAY_1, 9, 30))
+    add_checkin(forum, merdan, None, method=CheckInMethod.ONLINE_JOIN, at=in_ashgabat(DAY_1, 9))
+    add_checkin(forum, merdan, None, method=CheckInMethod.ONLINE_JOIN, at=in_ashgabat(DAY_3, 9))
     # Jeren: online on day 3, for the whole closing panel; an undone admission on day 2.
-    add_checkin(forum, jeren, None, method=CheckInMethod.ONLINE_REPORT, at=local(DAY_3, 10))
-    add_checkin(forum, jeren, "ahal", at=local(DAY_2, 9), annulled=True)
-    add_span(forum, jeren, local(DAY_3, 9, 55), local(DAY_3, 12))
+    add_checkin(forum, jeren, None, method=CheckInMethod.ONLINE_REPORT, at=in_ashgabat(DAY_3, 10))
+    add_checkin(forum, jeren, "ahal", at=in_ashgabat(DAY_2, 9), annulled=True)
+    add_span(forum, jeren, in_ashgabat(DAY_3, 9, 55), in_ashgabat(DAY_3, 12))
 
     data = days_and_sessions(forum)
 
@@ -675,9 +671,9 @@ def test_the_days_and_sessions_take_a_fixed_number_of_queries(forum, count_queri
     def attend(count: int) -> None:
         for n in range(count):
             person = make_registration(forum, name=f"P {count} {n}", email=f"p{count}-{n}@x.org")
-            add_checkin(forum, person, "ahal", at=local(DAY_1, 9))
-            add_checkin(forum, person, "ahal", at=local(DAY_1, 10), session_id=rights.id)
-            add_span(forum, person, local(DAY_3, 10), local(DAY_3, 12))
+            add_checkin(forum, person, "ahal", at=in_ashgabat(DAY_1, 9))
+            add_checkin(forum, person, "ahal", at=in_ashgabat(DAY_1, 10), session_id=rights.id)
+            add_span(forum, person, in_ashgabat(DAY_3, 10), in_ashgabat(DAY_3, 12))
 
     attend(2)
     db.session.expire_all()
@@ -694,7 +690,7 @@ def test_the_days_and_sessions_take_a_fixed_number_of_queries(forum, count_queri
 
 def test_the_report_shows_the_days_and_sessions(client, signed_in_organizer, forum):
     person = make_registration(forum)
-    add_checkin(forum, person, "ahal", at=local(DAY_2, 9))
+    add_checkin(forum, person, "ahal", at=in_ashgabat(DAY_2, 9))
     html = client.get("/manage/events/forum/report").get_data(as_text=True)
     assert 'id="attendance-by-day"' in html and 'id="attendance-by-session"' in html
     assert "Closing panel" in html
@@ -713,9 +709,11 @@ def attended_forum(forum):
     one_day = make_registration(forum, name="Merdan Ataýew", site=None)
     make_registration(forum, name="Jeren Hojaýewa", site="ashgabat")  # never came
     for day in (DAY_1, DAY_2, DAY_3):
-        add_checkin(forum, every_day, "ahal", at=local(day, 9))
-    add_checkin(forum, every_day, "ahal", at=local(DAY_1, 10), session_id=sessions_of(forum)[0].id)
-    add_checkin(forum, one_day, None, method=CheckInMethod.ONLINE_JOIN, at=local(DAY_2, 9))
+        add_checkin(forum, every_day, "ahal", at=in_ashgabat(day, 9))
+    add_checkin(
+        forum, every_day, "ahal", at=in_ashgabat(DAY_1, 10), session_id=sessions_of(forum)[0].id
+    )
+    add_checkin(forum, one_day, None, method=CheckInMethod.ONLINE_JOIN, at=in_ashgabat(DAY_2, 9))
     return forum
 
 

@@ -40,6 +40,7 @@ from tests.conftest import (
     make_registration,
     make_staff,
     new_id,
+    post_checkin,
     token_for,
 )
 
@@ -524,11 +525,6 @@ def two_sites(app):
     return event, person, token_for(mary), token_for(lebap)
 
 
-def post_checkin(client, token, code, site, client_id):
-    body = {"code": code, "site": site, "client_id": client_id}
-    return client.post("/api/v1/events/seminar/checkins", json=body, headers=bearer(token))
-
-
 def assert_taken_and_revealing_nothing(response) -> None:
     assert response.status_code == 409
     body = response.get_json()
@@ -547,7 +543,7 @@ def test_a_client_id_of_another_sites_checkin_answers_409_revealing_nothing(clie
     assert first.status_code == 201
 
     for code in ("x", person.badge_code):
-        replay = post_checkin(client, lebap_token, code, "lebap", client_id)
+        replay = post_checkin(client, lebap_token, code, "lebap", client_id=client_id)
         assert_taken_and_revealing_nothing(replay)
     assert len(checkin_rows()) == 1
 

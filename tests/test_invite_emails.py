@@ -8,7 +8,6 @@ from html.parser import HTMLParser
 from urllib.parse import unquote, urlsplit
 
 import pytest
-import sqlalchemy as sa
 import zxingcpp
 from icalendar import Calendar
 from PIL import Image
@@ -17,29 +16,20 @@ from app.events.services import apply_event_changes
 from app.extensions import db
 from app.mail.delivery import send_pending
 from app.mail.notices import expand_notices
-from app.models import EventStatus, Mode, OutboxMessage, RegistrationStatus
+from app.models import EventStatus, Mode, RegistrationStatus
 from app.registrations.services import (
     RegistrationInput,
     cancel_registration,
     change_participation,
     register_participant,
 )
-from tests.conftest import make_event, make_registration
+from tests.conftest import make_event, make_registration, outbox_rows, parsed_email
 
 
 def outbox(kind=None, registration=None):
     """What the outbox holds once the worker has written the emails of waiting notices."""
     expand_notices()
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    if registration is not None:
-        query = query.where(OutboxMessage.registration_id == registration.id)
-    return db.session.scalars(query).all()
-
-
-def parsed(row: OutboxMessage):
-    return message_from_string(row.raw_message, policy=policy.default)
+    return outbox_rows(kind, registration)
 
 
 def leaves(message) -> list[str]:
@@ -86,7 +76,7 @@ def test_confirmation_for_in_person_has_text_html_calendar_in_order_and_inline_b
     event = make_event()
     registration = register(event)
     [row] = outbox("confirmation")
-    message = parsed(row)
+    message = parsed_email(row)
 
     assert message.get_content_type() == "multipart/mixed"
     alternative, *files = message.iter_parts()
@@ -126,11 +116,24 @@ def test_confirmation_for_in_person_has_text_html_calendar_in_order_and_inline_b
     assert vevent["LOCATION"].startswith("Ahal information centre")
 
 
+def test_a_site_without_an_address_is_named_alone_in_the_confirmation(app):
+    event = make_event()
+    event.event_sites[1].site.address = ""
+    db.session.commit()
+    register(event)
+    [row] = outbox("confirmation")
+    message = parsed_email(row)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "Where: Ahal information centre\n" in text.replace("\r\n", "\n")
+    assert "<td>Ahal information centre</td>" in html
+
+
 def test_confirmation_for_online_has_join_link_and_no_badge(app):
     event = make_event()
     registration = register(event, mode=Mode.ONLINE)
     [row] = outbox("confirmation")
-    message = parsed(row)
+    message = parsed_email(row)
     assert "image/png" not in leaves(message)
     join = f"http://localhost/r/{registration.manage_token}/join"
     assert join in message.get_body(preferencelist=("plain",)).get_content()
@@ -146,12 +149,12 @@ def test_waitlisted_and_link_resend_carry_no_calendar(app):
     waiting = register(event, name="Second", email="second@example.org")
     assert waiting.status == RegistrationStatus.WAITLISTED
     [row] = outbox("waitlisted")
-    message = parsed(row)
+    message = parsed_email(row)
     assert calendar_part(message) is None
     assert "image/png" not in leaves(message)
     register(event, name="Second", email="second@example.org")
     [resend] = outbox("link_resend")
-    assert calendar_part(parsed(resend)) is None
+    assert calendar_part(parsed_email(resend)) is None
 
 
 def test_promoted_person_gets_request_with_higher_sequence(app):
@@ -162,31 +165,31 @@ def test_promoted_person_gets_request_with_higher_sequence(app):
     db.session.commit()
     [row] = outbox("promoted")
     assert row.registration_id == second.id
-    method, vevent = ics_of(parsed(row))
+    method, vevent = ics_of(parsed_email(row))
     assert method == "REQUEST"
     assert vevent["SEQUENCE"] == 1
-    assert "image/png" in leaves(parsed(row))
+    assert "image/png" in leaves(parsed_email(row))
 
 
 def test_change_and_cancel_keep_the_uid_and_raise_the_sequence(app):
     event = make_event()
     registration = register(event)
-    _, confirmed = ics_of(parsed(outbox("confirmation")[0]))
+    _, confirmed = ics_of(parsed_email(outbox("confirmation")[0]))
 
     change_participation(registration, Mode.ONLINE, None)
     db.session.commit()
     [updated] = outbox("updated")
-    method, moved = ics_of(parsed(updated))
+    method, moved = ics_of(parsed_email(updated))
     assert method == "REQUEST"
     assert moved["UID"] == confirmed["UID"]
     assert moved["SEQUENCE"] == confirmed["SEQUENCE"] + 1
     assert moved["LOCATION"].endswith("/join")
-    assert "image/png" not in leaves(parsed(updated))
+    assert "image/png" not in leaves(parsed_email(updated))
 
     cancel_registration(registration)
     db.session.commit()
     [cancelled] = outbox("cancelled")
-    message = parsed(cancelled)
+    message = parsed_email(cancelled)
     method, withdrawn = ics_of(message)
     assert method == "CANCEL"
     assert 'method="CANCEL"' in cancelled.raw_message
@@ -217,8 +220,8 @@ def test_time_change_sends_one_update_to_each_active_person_only(app):
     assert sorted(row.registration_id for row in updates) == sorted(p.id for p in people)
     assert not outbox("updated", registration=gone)
     for row in updates:
-        method, vevent = ics_of(parsed(row))
-        _, original = ics_of(parsed(outbox("confirmation", registration=row.registration)[0]))
+        method, vevent = ics_of(parsed_email(row))
+        _, original = ics_of(parsed_email(outbox("confirmation", registration=row.registration)[0]))
         assert method == "REQUEST"
         assert vevent["UID"] == original["UID"]
         assert vevent["SEQUENCE"] == original["SEQUENCE"] + 1
@@ -236,7 +239,7 @@ def test_cancelled_event_sends_cancel_to_everyone_still_registered(app):
     rows = outbox("event_cancelled")
     assert sorted(r.registration_id for r in rows) == sorted([person.id, waiting.id])
     for row in rows:
-        method, vevent = ics_of(parsed(row))
+        method, vevent = ics_of(parsed_email(row))
         assert method == "CANCEL"
         assert vevent["STATUS"] == "CANCELLED"
         assert vevent["SEQUENCE"] >= 1
@@ -280,7 +283,7 @@ def test_google_and_outlook_never_receive_a_personal_link(app, client, mode):
     registration = register(make_event(), mode=mode)
     token = registration.manage_token
     page = client.get(f"/r/{token}").get_data(as_text=True)
-    message = parsed(outbox("confirmation")[0])
+    message = parsed_email(outbox("confirmation")[0])
     html = message.get_body(preferencelist=("html",)).get_content()
     text = message.get_body(preferencelist=("plain",)).get_content()
 

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email import message_from_string, policy
 
 import pytest
-import sqlalchemy as sa
 from icalendar import Calendar
 
 from app.events.services import (
@@ -19,24 +17,25 @@ from app.extensions import db
 from app.mail.notices import expand_notices
 from app.models import EventStatus, MessageKind, OutboxMessage, Registration, RegistrationStatus
 from app.sites.services import SiteInput, update_site
-from tests.conftest import make_event, make_registration, make_site, post_form
+from tests.conftest import (
+    make_event,
+    make_registration,
+    make_site,
+    outbox_rows,
+    parsed_email,
+    post_form,
+)
 
 
 def updates() -> list[OutboxMessage]:
     """The updated invites, once the worker has written the emails of waiting notices."""
     expand_notices()
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.kind == MessageKind.UPDATED)
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return outbox_rows(MessageKind.UPDATED)
 
 
 def invite(row: OutboxMessage):
     """The METHOD and VEVENT of an email's calendar part."""
-    message = message_from_string(row.raw_message, policy=policy.default)
+    message = parsed_email(row)
     [part] = [p for p in message.walk() if p.get_content_type() == "text/calendar"]
     calendar = Calendar.from_ical(part.get_content().encode("utf-8"))
     [vevent] = calendar.walk("VEVENT")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,7 +16,7 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
-from tests.conftest import make_event, make_registration, requires_postgres
+from tests.conftest import at_once, make_event, make_registration, requires_postgres
 
 
 def online_rows(registration):
@@ -142,28 +141,11 @@ def test_simultaneous_first_joins_make_one_row(app):
     registration_id = person.id
     db.session.remove()
 
-    clicks = 8
-    barrier = threading.Barrier(clicks)
-    errors: list[BaseException] = []
-
     def click() -> None:
-        try:
-            with app.app_context():
-                registration = db.session.get(Registration, registration_id)
-                barrier.wait(timeout=30)
-                record_online_join(registration)
-                db.session.commit()
-                db.session.remove()
-        except BaseException as error:  # noqa: BLE001  reported below
-            errors.append(error)
+        record_online_join(db.session.get(Registration, registration_id))
+        db.session.commit()
 
-    threads = [threading.Thread(target=click) for _ in range(clicks)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    at_once(app, click, workers=8, timeout=60)
     rows = db.session.scalars(
         sa.select(CheckIn).where(CheckIn.registration_id == registration_id)
     ).all()

@@ -2,7 +2,6 @@
 
 import re
 from datetime import UTC, datetime, timedelta
-from email import message_from_string, policy
 
 import pytest
 import sqlalchemy as sa
@@ -19,7 +18,14 @@ from app.models import (
     RegistrationStatus,
     Role,
 )
-from tests.conftest import make_event, make_registration, make_staff, post_form
+from tests.conftest import (
+    make_event,
+    make_registration,
+    make_staff,
+    outbox_rows,
+    parsed_email,
+    post_form,
+)
 
 
 def event_form(**overrides) -> dict:
@@ -49,10 +55,7 @@ def event_count() -> int:
 def outbox(kind: str | None = None) -> list[OutboxMessage]:
     """What the outbox holds once the worker has written the emails of waiting notices."""
     expand_notices()
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.id)
-    if kind:
-        query = query.where(OutboxMessage.kind == kind)
-    return list(db.session.scalars(query))
+    return outbox_rows(kind)
 
 
 def test_create_event_stores_local_times_as_utc(client, signed_in_organizer):
@@ -304,24 +307,32 @@ def local_times(event: Event) -> list[tuple[str, str, str]]:
 
 def invite_description(message: OutboxMessage) -> str:
     """The agenda an updated invite carries, as its calendar part's DESCRIPTION."""
-    email = message_from_string(message.raw_message, policy=policy.default)
+    email = parsed_email(message)
     [part] = [p for p in email.walk() if p.get_content_type() == "text/calendar"]
     [vevent] = Calendar.from_ical(part.get_content().encode("utf-8")).walk("VEVENT")
     return str(vevent["DESCRIPTION"])
 
 
+def seminar_with_a_panel(
+    starts_at: datetime, panel_starts_at: datetime, panel_ends_at: datetime, **fields
+) -> Event:
+    """The seminar, with a Panel on its agenda after the Opening every test event has."""
+    event = make_event("seminar", starts_at=starts_at, **fields)
+    event.agenda_items.append(
+        AgendaItem(title="Panel", starts_at=panel_starts_at, ends_at=panel_ends_at)
+    )
+    db.session.commit()
+    return event
+
+
 @pytest.fixture
 def seminar(app):
     """A published seminar on 10 March 2031, 10:00-14:00 in Ashgabat, with a two-item agenda."""
-    event = make_event("seminar", starts_at=datetime(2031, 3, 10, 5, 0, tzinfo=UTC))
-    event.agenda_items.append(
-        AgendaItem(
-            title="Panel",
-            starts_at=datetime(2031, 3, 10, 8, 0, tzinfo=UTC),  # 13:00 local
-            ends_at=datetime(2031, 3, 10, 8, 45, tzinfo=UTC),
-        )
+    event = seminar_with_a_panel(
+        datetime(2031, 3, 10, 5, 0, tzinfo=UTC),
+        datetime(2031, 3, 10, 8, 0, tzinfo=UTC),  # 13:00 local
+        datetime(2031, 3, 10, 8, 45, tzinfo=UTC),
     )
-    db.session.commit()
     make_registration(event)
     return event
 
@@ -371,20 +382,13 @@ def test_a_moved_agenda_keeps_its_local_times_across_a_daylight_saving_change(
     client, signed_in_organizer
 ):
     # Berlin is UTC+1 on 20 March 2031 and UTC+2 on 3 April.
-    event = make_event(
-        "seminar",
-        starts_at=datetime(2031, 3, 20, 9, 0, tzinfo=UTC),  # 10:00 local
+    event = seminar_with_a_panel(
+        datetime(2031, 3, 20, 9, 0, tzinfo=UTC),  # 10:00 local
+        datetime(2031, 3, 20, 13, 0, tzinfo=UTC),  # 14:00 local
+        datetime(2031, 3, 20, 14, 0, tzinfo=UTC),
         timezone="Europe/Berlin",
         duration=timedelta(hours=6),
     )
-    event.agenda_items.append(
-        AgendaItem(
-            title="Panel",
-            starts_at=datetime(2031, 3, 20, 13, 0, tzinfo=UTC),  # 14:00 local
-            ends_at=datetime(2031, 3, 20, 14, 0, tzinfo=UTC),
-        )
-    )
-    db.session.commit()
     form = edit_form_data(
         client,
         "seminar",
@@ -409,15 +413,20 @@ def test_the_agenda_stays_when_not_asked_and_still_fits(client, signed_in_organi
     assert [m.kind for m in outbox()] == ["updated"]
 
 
+def refused_edit(client, form: dict) -> str:
+    """The seminar's edit form posted and sent back with errors: its HTML, quotes unescaped."""
+    response = client.post("/manage/events/seminar/edit", data=form)
+    assert response.status_code == 200
+    return response.get_data(as_text=True).replace("&#39;", "'")
+
+
 def test_moving_the_event_away_from_its_agenda_is_refused_at_the_start(
     client, signed_in_organizer, seminar
 ):
     form = edit_form_data(
         client, "seminar", starts_at="2031-03-11T10:00", ends_at="2031-03-11T14:00"
     )
-    response = client.post("/manage/events/seminar/edit", data=form)
-    assert response.status_code == 200
-    html = response.get_data(as_text=True).replace("&#39;", "'")
+    html = refused_edit(client, form)
     assert (
         '<p class="error" id="starts_at-error">2 agenda items would fall outside the event\'s '
         "new times. Tick “Move the agenda with the event” to move them along" in html
@@ -434,9 +443,7 @@ def test_shortening_the_event_under_its_agenda_is_refused_at_the_end(
     client, signed_in_organizer, seminar
 ):
     form = edit_form_data(client, "seminar", ends_at="2031-03-10T13:30", move_agenda="y")
-    response = client.post("/manage/events/seminar/edit", data=form)
-    assert response.status_code == 200
-    html = response.get_data(as_text=True).replace("&#39;", "'")
+    html = refused_edit(client, form)
     assert (
         '<p class="error" id="ends_at-error">1 agenda item would fall outside the event\'s '
         "new times. Change it on the agenda page first." in html

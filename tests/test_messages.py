@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import time
 from datetime import timedelta
-from email import message_from_string, policy
 from pathlib import Path
 
 import pytest
@@ -39,6 +38,8 @@ from tests.conftest import (
     make_event,
     make_registration,
     make_site,
+    outbox_rows,
+    parsed_email,
     requires_postgres,
 )
 
@@ -78,17 +79,7 @@ def campaigns() -> list[Campaign]:
 
 
 def campaign_rows() -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.kind == MessageKind.CAMPAIGN)
-            .order_by(OutboxMessage.id)
-        )
-    )
-
-
-def parsed(row: OutboxMessage):
-    return message_from_string(row.raw_message, policy=policy.default)
+    return outbox_rows(MessageKind.CAMPAIGN)
 
 
 def plain_text(message) -> str:
@@ -200,7 +191,7 @@ def test_sending_stores_one_campaign_and_the_worker_writes_one_row_per_person(cl
     for registration_id, (subject, sentence) in expected.items():
         row = by_person[registration_id]
         registration = db.session.get(Registration, registration_id)
-        message = parsed(row)
+        message = parsed_email(row)
         assert message["Subject"] == subject
         assert message["To"] == registration.email
         assert row.campaign_id == campaign.id
@@ -220,7 +211,7 @@ def test_each_person_gets_their_language_else_english_else_the_first_written(cli
     only_ru_tk = {**TEXTS, "subject_en": "", "body_en": ""}
     submit(client, {**only_ru_tk, "sites": ["ahal"]})
     expand_campaigns()
-    subjects = {row.registration_id: parsed(row)["Subject"] for row in campaign_rows()}
+    subjects = {row.registration_id: parsed_email(row)["Subject"] for row in campaign_rows()}
     assert subjects[people["en_ahal"].id] == "Спасибо за участие"  # the first written
     assert subjects[people["tk_ahal"].id] == "Gatnaşanyňyz üçin sag boluň"
 
@@ -234,7 +225,7 @@ def test_the_body_is_escaped_into_paragraphs(client, people):
     body = "<script>alert(1)</script>\nline two\n\n  \nSecond & last"
     submit(client, {"subject_en": "Note", "body_en": body, "language": "en"})
     expand_campaigns()
-    html = html_text(parsed(campaign_rows()[0]))
+    html = html_text(parsed_email(campaign_rows()[0]))
     assert "<script>" not in html
     assert "<p>&lt;script&gt;alert(1)&lt;/script&gt;<br>\nline two</p>" in html
     assert "<p>Second &amp; last</p>" in html
@@ -246,13 +237,13 @@ def test_online_people_get_their_join_link(client, people):
     expand_campaigns()
     [row] = campaign_rows()
     person = people["tk_online"]
-    body = plain_text(parsed(row))
+    body = plain_text(parsed_email(row))
     assert personal_url(person, "attendance.join") in body
     # In-person people get no join link.
     submit(client, {**TEXTS, "sites": ["ashgabat"]})
     expand_campaigns()
     in_person = [r for r in campaign_rows() if r.registration_id == people["en_ashgabat"].id]
-    assert "/join" not in plain_text(parsed(in_person[0]))
+    assert "/join" not in plain_text(parsed_email(in_person[0]))
 
 
 def test_a_double_submit_stores_one_campaign(client, people):
@@ -315,7 +306,7 @@ def test_the_compose_request_does_not_grow_with_the_group(
     assert len(rows) == 1000
     tokens = dict(db.session.execute(sa.select(Registration.id, Registration.manage_token)).all())
     for row in rows:
-        assert f"/r/{tokens[row.registration_id]}" in plain_text(parsed(row))
+        assert f"/r/{tokens[row.registration_id]}" in plain_text(parsed_email(row))
     assert len({row.registration_id for row in rows}) == 1000
 
     assert send_pending(limit=2000) == (1000, 0)
@@ -488,7 +479,7 @@ def test_a_thank_you_goes_to_those_who_attended(client, signed_in_organizer):
     submit(client, {**TEXTS, "attendance": "absent", "subject_en": "Sorry we missed you"})
     submit(client, {**TEXTS, "attendance": "attended"})
     expand_campaigns()
-    subjects = {(row.registration.name, parsed(row)["Subject"]) for row in campaign_rows()}
+    subjects = {(row.registration.name, parsed_email(row)["Subject"]) for row in campaign_rows()}
     assert subjects == {
         ("Stayed Home", "Sorry we missed you"),
         ("Came Along", "Thank you for coming"),
@@ -663,7 +654,7 @@ def test_resending_a_confirmation_queues_one_with_its_invite(client, people):
     row = db.session.scalar(
         sa.select(OutboxMessage).where(OutboxMessage.registration_id == person.id)
     )
-    types = {part.get_content_type() for part in parsed(row).walk()}
+    types = {part.get_content_type() for part in parsed_email(row).walk()}
     assert {"text/calendar", "image/png"} <= types
     assert "Anna Ahal&#39;s confirmation is sent again." in client.get(listing).get_data(
         as_text=True

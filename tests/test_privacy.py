@@ -39,6 +39,7 @@ from app.privacy.services import ANONYMISED_NAME, anonymise_due_events, is_anony
 from app.text import fold_for_search
 from app.worker import SCHEDULED_JOBS
 from tests.conftest import (
+    PERSONAL_DOWNLOADS,
     add_checkin,
     csrf_token_from,
     get_csrf,
@@ -46,15 +47,6 @@ from tests.conftest import (
     make_registration,
     make_staff,
     post_form,
-)
-
-#: Downloads that list people, as the staff pages offer them.
-PERSONAL_DOWNLOADS = (
-    "registrations.csv",
-    "registrations.xlsx",
-    "attendance.csv",
-    "attendance.xlsx",
-    "attendance.pdf",
 )
 
 #: The people of the seminar, with details found nowhere else in the database.

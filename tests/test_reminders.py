@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from email import message_from_string, policy
 
 import pytest
 import sqlalchemy as sa
@@ -38,6 +37,8 @@ from tests.conftest import (
     make_event,
     make_registration,
     make_staff,
+    outbox_rows,
+    parsed_email,
     requires_postgres,
 )
 
@@ -57,13 +58,7 @@ def start_in_two_weeks() -> datetime:
 
 
 def reminder_rows() -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage)
-            .where(OutboxMessage.kind == MessageKind.REMINDER)
-            .order_by(OutboxMessage.id)
-        )
-    )
+    return outbox_rows(MessageKind.REMINDER)
 
 
 def recipients() -> list[str]:
@@ -75,10 +70,6 @@ def reminder_at(event: Event, minutes: int) -> Reminder:
     return db.session.scalar(
         sa.select(Reminder).where(Reminder.event_id == event.id, Reminder.minutes_before == minutes)
     )
-
-
-def parsed(row: OutboxMessage):
-    return message_from_string(row.raw_message, policy=policy.default)
 
 
 def leaves(message) -> list[str]:
@@ -166,7 +157,7 @@ def test_online_people_get_their_join_link_in_their_language(seminar):
     person = make_registration(seminar, name="Irina Petrova", site=None, language="ru")
     enqueue_due_reminders(now=seminar.starts_at - DAY)
     [row] = reminder_rows()
-    message = parsed(row)
+    message = parsed_email(row)
 
     assert message["Subject"] == f"Напоминание: {seminar.title}"
     assert row.recipient == person.email
@@ -187,7 +178,7 @@ def test_in_person_people_get_their_site_address_and_badge_in_their_language(sem
     person = make_registration(seminar, name="Ogulgerek Ataýewa", site="ahal", language="tk")
     enqueue_due_reminders(now=seminar.starts_at - HOUR)
     [row] = reminder_rows()
-    message = parsed(row)
+    message = parsed_email(row)
 
     assert message["Subject"] == f"Ýatlatma: {seminar.title}"
     text = message.get_body(preferencelist=("plain",)).get_content()

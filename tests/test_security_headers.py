@@ -15,6 +15,7 @@ from app import create_app
 from app.extensions import db
 from app.models import Role
 from tests.conftest import (
+    PERSONAL_DOWNLOADS,
     Config,
     bearer,
     make_event,
@@ -191,16 +192,7 @@ def test_the_join_redirect_to_the_meeting_sends_no_referrer(app, client):
 def test_staff_downloads_of_people_are_never_cached(app, client, world):
     values, _tokens = world
     slug = values["slug"]
-    for name in (
-        "attendance.csv",
-        "attendance.xlsx",
-        "attendance.pdf",
-        "registrations.csv",
-        "registrations.xlsx",
-        "report.csv",
-        "report.pdf",
-        "badges.pdf",
-    ):
+    for name in (*PERSONAL_DOWNLOADS, "report.csv", "report.pdf", "badges.pdf"):
         response = client.get(f"/manage/events/{slug}/{name}")
         assert response.status_code == 200, name
         assert_private(response, name)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from email import message_from_string, policy
 
 import pytest
-import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import (
@@ -17,7 +15,14 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
-from tests.conftest import add_checkin, csrf_token_from, make_event, make_registration
+from tests.conftest import (
+    add_checkin,
+    csrf_token_from,
+    make_event,
+    make_registration,
+    outbox_rows,
+    parsed_email,
+)
 
 
 def started_event(**fields):
@@ -61,16 +66,8 @@ def fresh(registration) -> Registration:
     return db.session.get(Registration, registration.id)
 
 
-def emails(kind: MessageKind) -> list[OutboxMessage]:
-    return list(
-        db.session.scalars(
-            sa.select(OutboxMessage).where(OutboxMessage.kind == kind).order_by(OutboxMessage.id)
-        )
-    )
-
-
 def text_of(row: OutboxMessage) -> str:
-    message = message_from_string(row.raw_message, policy=policy.default)
+    message = parsed_email(row)
     return message.get_body(preferencelist=("plain",)).get_content()
 
 
@@ -92,10 +89,10 @@ def test_switching_to_online_on_the_day_frees_the_seat_and_sends_the_join_link(s
     assert ayna.status == RegistrationStatus.CONFIRMED
     # Ahal had one seat: it goes to the first on the waiting list.
     assert fresh(waiting).status == RegistrationStatus.CONFIRMED
-    [promoted] = emails(MessageKind.PROMOTED)
+    [promoted] = outbox_rows(MessageKind.PROMOTED)
     assert promoted.registration_id == waiting.id
     # The updated invite carries the personal join link.
-    [updated] = emails(MessageKind.UPDATED)
+    [updated] = outbox_rows(MessageKind.UPDATED)
     assert updated.recipient == ayna.email
     assert f"/r/{ayna.manage_token}/join" in text_of(updated)
 
@@ -132,7 +129,7 @@ def test_someone_admitted_at_a_site_today_cannot_switch(seminar, client):
     assert "you can no longer switch to online" in html
     assert fresh(ayna).mode == Mode.IN_PERSON
     assert fresh(waiting).status == RegistrationStatus.WAITLISTED
-    assert emails(MessageKind.UPDATED) == []
+    assert outbox_rows(MessageKind.UPDATED) == []
 
 
 def test_an_undone_check_in_does_not_stop_the_switch(seminar, client):
