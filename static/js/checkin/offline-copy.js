@@ -2,14 +2,14 @@
  * A copy of the check-in page for reloading without a connection: registers
  * the service worker (static/js/checkin-sw.js, served from /manage/ so that its
  * scope covers the page) and puts the page, its stylesheets and scripts, and
- * the modules of this directory it imported into the cache the worker answers
+ * the modules under static/js/ it imported into the cache the worker answers
  * from when the network does not. Only what the cache lacks is fetched: the
  * page once, before the worker first controls it, and each file version once.
  */
 
 // The name checkin-sw.js and forget-offline.js use too.
 const CACHE = "hybriddesk-checkin-v1";
-const MODULES = new URL("./", import.meta.url).href;
+const MODULES = new URL("../", import.meta.url).href;
 
 function pageAssets() {
   const named = Array.from(

@@ -7,6 +7,7 @@
  * Every result is read out through a live region that is on the page from the
  * start (one added or shown later is not always announced).
  */
+import { scanTime } from "../times.js";
 import { fmt, normalizeCode } from "./text.js";
 
 export function $(id) { return document.getElementById(id); }
@@ -52,15 +53,8 @@ export function createView({
   function formatTime(iso) {
     if (!iso) return "";
     const moment = new Date(iso);
-    const options = { timeZone: timezone, hour: "2-digit", minute: "2-digit" };
     try {
-      const day = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(moment);
-      const today = new Intl.DateTimeFormat("en-CA", { timeZone: timezone }).format(new Date());
-      if (day !== today) {
-        options.day = "numeric";
-        options.month = "short";
-      }
-      return new Intl.DateTimeFormat(language, options).format(moment);
+      return scanTime(moment, { timeZone: timezone, language });
     } catch {
       return moment.toLocaleString();
     }
