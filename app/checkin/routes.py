@@ -87,6 +87,10 @@ def site_page(slug: str, site_slug: str):
         "nobody_here": _("Nobody here yet."),
         "error": _("Something went wrong. Please try again."),
         "offline_waiting": _("Offline: %(count)s waiting to be sent"),
+        "state_online": _("Online: scans are sent at once"),
+        "state_offline": _("No connection: scans are kept on this device"),
+        "state_sending": _("Sending %(count)s waiting…"),
+        "state_sent": _("All sent"),
         "camera_start": _("Start camera"),
         "camera_stop": _("Stop camera"),
         "camera_unavailable": _(

@@ -85,7 +85,11 @@ async function start(root) {
   const queue = await openQueue({
     key: prefix + "queue",
     request,
-    onChange: view.showOffline,
+    onChange: (count) => {
+      view.showOffline(count);
+      view.showConnection({ waiting: count });
+    },
+    onSending: (sending) => view.showConnection({ sending }),
     onSent: reconcile,
     onDrained: catchUp,
   });
@@ -399,10 +403,15 @@ async function start(root) {
   // Once the event is long over, the page is not kept for offline use either.
   if (!isExpired(prefix)) keepOfflineCopy(root);
   view.showOffline(queue.length);
+  view.showConnection({ waiting: queue.length });
   if (roster.fromAnotherDay) renderRoster();
   if (queue.length) queue.flush();
   roster.refresh();
-  window.addEventListener("online", () => queue.flush());
+  window.addEventListener("online", () => {
+    view.showConnection({ online: true });
+    queue.flush();
+  });
+  window.addEventListener("offline", () => view.showConnection({ online: false }));
   setInterval(() => {
     if (queue.length) queue.flush();
     else if (document.visibilityState === "visible") roster.refresh();

@@ -50,13 +50,17 @@ export async function removeQueuedScan(clientId) {
 
 /**
  * Reads the queue kept under `key`, and resolves to it. `request` is the API client; `onChange(count)`
- * follows the number of calls waiting; `onSent(item, answer)` runs for each call
- * sent from the queue, with what was queued (its `note` too) and the server's
- * answer; `onDrained()` runs once all were sent.
+ * follows the number of calls waiting; `onSending(true|false)` tells when sending what
+ * waits starts and ends; `onSent(item, answer)` runs for each call sent from the queue,
+ * with what was queued (its `note` too) and the server's answer; `onDrained()` runs once
+ * all were sent.
  */
-export async function openQueue({ key, request, onChange, onSent = () => {}, onDrained }) {
+export async function openQueue({
+  key, request, onChange, onSending = () => {}, onSent = () => {}, onDrained,
+}) {
   const items = await getKept(key, []);
   let flushing = null;
+  let askedAgain = false;
   // Writes follow one another, so that an older state never overwrites a newer one.
   let writing = Promise.resolve();
 
@@ -101,15 +105,24 @@ export async function openQueue({ key, request, onChange, onSent = () => {}, onD
     return true;
   }
 
-  /** Sends what waits; resolves to true once nothing does. */
+  /**
+   * Sends what waits; resolves to true once nothing does. Asked again while sending (the
+   * connection came back while a call was failing), it tries once more after.
+   */
   function flush() {
-    if (!flushing) {
-      flushing = drain().then((done) => {
-        flushing = null;
-        if (done) onDrained();
-        return done;
-      });
+    if (flushing) {
+      askedAgain = true;
+      return flushing;
     }
+    askedAgain = false;
+    onSending(true);
+    flushing = drain().then((done) => {
+      flushing = null;
+      onSending(false);
+      if (!done && askedAgain) return flush();
+      if (done) onDrained();
+      return done;
+    });
     return flushing;
   }
 

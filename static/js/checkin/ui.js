@@ -319,8 +319,28 @@ export function createView({
     status.textContent = fmt(T.offline_waiting, { count });
   }
 
+  // The connection's state: connected, no connection (or calls waiting that could not be
+  // sent), sending what waits, all sent.
+  const connection = { online: navigator.onLine, waiting: 0, sending: false, sent: false };
+  function showConnection(change) {
+    const waited = connection.waiting;
+    Object.assign(connection, change);
+    // "All sent" once what waited is gone, until something waits again.
+    if (waited && !connection.waiting) connection.sent = true;
+    if (connection.waiting) connection.sent = false;
+    let state = "online";
+    // Retries while the device knows it is offline are not shown.
+    if (connection.sending && connection.online && connection.waiting) state = "sending";
+    else if (!connection.online || connection.waiting) state = "offline";
+    else if (connection.sent) state = "sent";
+    const banner = $("connection-state");
+    const text = fmt(T[`state_${state}`], { count: connection.waiting });
+    banner.dataset.state = state;
+    if (banner.textContent !== text) banner.textContent = text;
+  }
+
   return {
     show, showAnswer, showOfflineVerdict, showChanges, shownName, showResults, renderRoster,
-    showOffline, formatTime,
+    showOffline, showConnection, formatTime,
   };
 }
