@@ -8,7 +8,7 @@ export FLASK_APP := wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run install test test-sqlite test-postgres lint format bench translations clean
+.PHONY: run install test test-sqlite test-postgres lint format bench bundle translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,17 @@ format: install
 bench: install
 	$(BIN)/python -m benchmarks
 
+# The check-in page's script in one file, from static/js/checkin/ (needs Node.js and npm).
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+bundle: node_modules/.package-lock.json
+	node tools/bundle.mjs
+
 translations: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o app/translations/messages.pot .
 	$(BIN)/pybabel update -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d app/translations
 
 clean:
-	rm -rf $(VENV) instance *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules instance *.egg-info .pytest_cache .ruff_cache

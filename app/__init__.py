@@ -77,14 +77,23 @@ def is_personal_response() -> bool:
     return path.startswith("/manage/") and path.endswith(PERSONAL_DOWNLOADS)
 
 
+#: Static files a page includes, for which the document's policies are the ones that apply.
+INCLUDED_TYPES = ("text/css", "text/javascript")
+
+
 def register_security_headers(app: Flask) -> None:
     @app.after_request
     def set_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if request.endpoint == "static" and response.mimetype in INCLUDED_TYPES:
+            # A stylesheet or a script runs under the policies of the page that includes it
+            # (the camera's worker starts from a blob: URL, under the page's too): the other
+            # headers would only lengthen each of the check-in page's many small files.
+            return response
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         # Other pages' links may say which page they come from, but only to this site.
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         if is_personal_response():
             response.headers["Cache-Control"] = "no-store"

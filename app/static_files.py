@@ -7,7 +7,8 @@ request that names the current hash is answered with a year-long, immutable
 ``Cache-Control`` (nginx does the same for the files it serves itself, see
 ``deploy/nginx/``).
 
-An ES module names the modules it imports by relative path (``from "./storage.js"``),
+An ES module names the modules it imports by relative path (``from "./storage.js"``,
+``import("./queue-file.js")``),
 where no ``url_for`` reaches. So a module is served with those paths versioned too
 (``"./storage.js?v=<hash>"``), and its own hash is taken over what is served: a change
 in ``storage.js`` changes the URL of every module that imports it, up to the page's
@@ -38,8 +39,9 @@ from werkzeug.security import safe_join
 HASH_LENGTH = 12
 #: A year, the longest lifetime caches are asked to honour.
 FOREVER = 365 * 24 * 60 * 60
-#: A static import of a module by relative path: ``from "./x.js"`` or ``import "../x.js"``.
-MODULE_IMPORT = re.compile(r"""(\bfrom\s*|\bimport\s*)(["'])(\.\.?/[^"'?#\s]+\.js)\2""")
+#: An import of a module by relative path: ``from "./x.js"``, ``import "../x.js"``, or the
+#: dynamic ``import("./x.js")`` of a module loaded when first needed.
+MODULE_IMPORT = re.compile(r"""(\bfrom\s*|\bimport\s*\(?\s*)(["'])(\.\.?/[^"'?#\s]+\.js)\2""")
 #: Served whole, so that they can be compressed; anything else (fonts, images) is streamed.
 TEXT_TYPES = ("text/", "application/javascript", "application/json", "image/svg+xml")
 

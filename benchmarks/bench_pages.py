@@ -30,8 +30,11 @@ THROTTLING = {
     "downloadThroughput": 400_000 / 8,
     "uploadThroughput": 400_000 / 8,
 }
+#: The code field focused, the list of expected people shown, and the page's script answering
+#: (before it is, a code typed goes nowhere).
 READY_TO_SCAN = """() => document.activeElement && document.activeElement.id === "code-input"
-  && document.querySelector("#roster li:not(.empty)") !== null"""
+  && document.querySelector("#roster li:not(.empty)") !== null
+  && document.querySelector("#checkin[data-ready='1']") !== null"""
 
 
 class PagesConfig(Config):
@@ -52,17 +55,40 @@ def _app(folder: str):
 
 
 class Transfer:
-    """What the page's own requests brought over the wire, compressed, counted by CDP."""
+    """What the page's own requests brought over the wire, compressed, counted by CDP.
+
+    CDP's events arrive behind the page, so a moment's transfer is counted afterwards, from
+    the URLs the page had loaded by then (``loaded_by_now``).
+    """
 
     def __init__(self, cdp) -> None:
-        self.bytes = 0
-        self.requests = 0
+        self._urls: dict[str, str] = {}
+        self.finished: list[tuple[str, int]] = []
+        cdp.on("Network.requestWillBeSent", self._sent)
         cdp.on("Network.loadingFinished", self._finished)
+
+    def _sent(self, event: dict) -> None:
+        self._urls[event["requestId"]] = event["request"]["url"]
 
     def _finished(self, event: dict) -> None:
         if event.get("encodedDataLength", 0) > 0:
-            self.bytes += event["encodedDataLength"]
-            self.requests += 1
+            self.finished.append(
+                (self._urls.get(event["requestId"], ""), event["encodedDataLength"])
+            )
+
+    def of(self, urls: set[str] | None = None) -> tuple[int, int]:
+        """(bytes, requests) of all requests so far, or of the first request of each of ``urls``."""
+        counted = [
+            (url, size)
+            for url, size in self.finished
+            if urls is None or (url in urls and not urls.discard(url))
+        ]
+        return sum(size for _url, size in counted), len(counted)
+
+
+#: The document and every file it had received, at the moment this runs.
+LOADED_BY_NOW = """() => [performance.getEntriesByType("navigation")[0].name,
+  ...performance.getEntriesByType("resource").map((entry) => entry.name)]"""
 
 
 def _throttled(page):
@@ -72,10 +98,11 @@ def _throttled(page):
     return cdp
 
 
-def _report(label: str, milliseconds: float, transfer: Transfer | None = None) -> None:
+def _report(label: str, milliseconds: float, transfer: tuple[int, int] | None = None) -> None:
     line = f"{label:<44} {milliseconds / 1000:6.2f} s"
     if transfer is not None:
-        line += f"  {transfer.bytes / 1024:7.1f} KB in {transfer.requests} requests"
+        size, requests = transfer
+        line += f"  {size / 1024:7.1f} KB in {requests} requests"
     print(line, flush=True)
 
 
@@ -95,12 +122,12 @@ def _checkin(browser, base_url: str, password: str) -> None:
         page.goto(url, wait_until="commit")
         page.wait_for_function(READY_TO_SCAN, polling=20, timeout=60_000)
         ready = page.evaluate("performance.now()")
-        _report(f"check-in page ready to scan, {label}", ready, transfer)
+        loaded = set(page.evaluate(LOADED_BY_NOW))
         page.wait_for_selector("#checkin[data-offline-ready='1']", timeout=60_000)
         page.wait_for_load_state("networkidle")
-        _report(
-            f"  with its offline copy kept, {label}", page.evaluate("performance.now()"), transfer
-        )
+        kept = page.evaluate("performance.now()")
+        _report(f"check-in page ready to scan, {label}", ready, transfer.of(loaded))
+        _report(f"  with its offline copy kept, {label}", kept, transfer.of())
     context.close()
 
 
@@ -114,7 +141,8 @@ def _public(browser, base_url: str) -> None:
         transfer = Transfer(_throttled(page))
         page.goto(base_url + path, wait_until="load")
         loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-        _report(label, loaded, transfer)
+        page.wait_for_load_state("networkidle")
+        _report(label, loaded, transfer.of())
         context.close()
 
 

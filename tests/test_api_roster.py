@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
@@ -135,3 +136,94 @@ def test_a_large_site_changes_by_a_few_lean_answers(client, event, token):
     # About 400 bytes a person whole; a change is a small fraction of it.
     assert len(json.dumps(whole)) < 1700 * 500
     assert len(json.dumps(changed)) < 2000
+
+
+def code_hash(code: str) -> str:
+    """The first 8 hex digits of the SHA-256 of a badge code, as the API documents them."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+
+
+def elsewhere(body) -> dict[tuple[str | None, str], set[str]]:
+    return {(group["site"], group["state"]): set(group["codes"]) for group in body["elsewhere"]}
+
+
+def test_people_of_other_sites_come_by_code_hash_and_state_without_names(
+    client, event, token, organizer
+):
+    make_registration(event, name="Aýna Orazowa", site="ahal")
+    expected = make_registration(event, name="Expected Elsewhere", site="ashgabat")
+    arrived = make_registration(event, name="Arrived Elsewhere", site="ashgabat")
+    waiting = make_registration(
+        event, name="Waiting Elsewhere", site="ashgabat", status=RegistrationStatus.WAITLISTED
+    )
+    online = make_registration(event, name="Online Person", site=None)
+    other_event = make_event("other", {"ashgabat": 10})
+    make_registration(other_event, name="Another Event", site="ashgabat")
+    assert post_checkin(client, token_for(organizer), arrived.badge_code, site="ashgabat")
+
+    body = roster(client, token)
+
+    assert elsewhere(body) == {
+        ("ashgabat", "expected"): {code_hash(expected.badge_code)},
+        ("ashgabat", "arrived"): {code_hash(arrived.badge_code)},
+        ("ashgabat", "not_admitted"): {code_hash(waiting.badge_code)},
+        (None, "expected"): {code_hash(online.badge_code)},
+    }
+    names = {group["site"]: group["site_name"] for group in body["elsewhere"]}
+    assert names == {"ashgabat": "Ashgabat information centre", None: None}
+    text = json.dumps(body)
+    for person in (expected, arrived, waiting, online):
+        assert person.name not in text and person.badge_code not in text
+
+
+def test_someone_of_another_site_let_in_here_is_on_the_roster_not_elsewhere(client, event, token):
+    visitor = make_registration(event, name="Visitor", site="ashgabat")
+    assert post_checkin(client, token, visitor.badge_code, force=True).status_code == 201
+
+    body = roster(client, token)
+
+    assert [person["name"] for person in body["registrations"]] == ["Visitor"]
+    assert body["elsewhere"] == []
+
+
+def test_since_sends_only_the_people_elsewhere_who_changed(client, event, token, organizer):
+    stays = make_registration(event, name="Stays Put", site="ashgabat")
+    arrives = make_registration(event, name="Arrives Elsewhere", site="ashgabat")
+    moves = make_registration(event, name="Moves Away", site="ahal")
+    age_everything()
+    whole = roster(client, token)
+    assert code_hash(stays.badge_code) in elsewhere(whole)["ashgabat", "expected"]
+
+    assert post_checkin(client, token_for(organizer), arrives.badge_code, site="ashgabat")
+    moved = db.session.get(Registration, moves.id)
+    moved.site_id = db.session.scalar(sa.select(Site.id).where(Site.slug == "ashgabat"))
+    db.session.commit()
+    changed = roster(client, token, quoted(whole["cursor"]))
+
+    assert elsewhere(changed) == {
+        ("ashgabat", "arrived"): {code_hash(arrives.badge_code)},
+        ("ashgabat", "expected"): {code_hash(moves.badge_code)},
+    }
+    assert moves.badge_code in changed["removed"]
+
+
+def test_each_person_lists_the_sessions_they_were_admitted_to(client, event, token):
+    person = make_registration(event, name="Aýna Orazowa", site="ahal")
+    make_registration(event, name="Bägül Annaýewa", site="ahal")
+    opening = event.agenda_items[0]
+    opening.counts_attendance = True
+    db.session.commit()
+    admitted = post_checkin(client, token, person.badge_code, session=opening.id)
+    assert admitted.status_code == 201, admitted.get_json()
+
+    people = {entry["name"]: entry for entry in roster(client, token)["registrations"]}
+    assert people["Aýna Orazowa"]["sessions"] == [opening.id]
+    assert people["Bägül Annaýewa"]["sessions"] == []
+    # The session is not the day's admission.
+    assert people["Aýna Orazowa"]["checkin"] is None
+
+    client_id = admitted.get_json()["checkin"]["client_id"]
+    undone = client.delete(f"/api/v1/events/seminar/checkins/{client_id}", headers=bearer(token))
+    assert undone.status_code == 200
+    people = {entry["name"]: entry for entry in roster(client, token)["registrations"]}
+    assert people["Aýna Orazowa"]["sessions"] == []

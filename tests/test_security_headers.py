@@ -106,10 +106,22 @@ def test_every_answer_carries_the_content_security_policy_and_permissions_policy
     app, client, world
 ):
     values, _tokens = world
-    urls = every_get_url(app, values) + ["/no-such-page", "/api/v1/no-such-thing"]
+    urls = every_get_url(app, values) + [
+        "/no-such-page",
+        "/api/v1/no-such-thing",
+        "/static/js/checkin/main.js",
+        "/static/favicon.svg",
+    ]
     for url in urls:
         response = client.get(url)
         assert response.status_code < 500, url
+        assert response.headers.get("X-Content-Type-Options") == "nosniff", url
+        if url.startswith("/static/") and response.mimetype in ("text/css", "text/javascript"):
+            # Included by a page, whose policies apply to it: it carries none of its own.
+            # (The service worker, a script that runs on its own, keeps them.)
+            assert "Content-Security-Policy" not in response.headers, url
+            response.close()
+            continue
         policy = directives(response.headers.get("Content-Security-Policy", ""))
         assert policy.get("script-src") == ["'self'"], url
         assert policy.get("style-src") == ["'self'"], url

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from flask import url_for
@@ -11,6 +13,7 @@ from app import create_app
 from app.static_files import StaticVersions
 from tests.conftest import Config, make_event
 
+ROOT = Path(__file__).resolve().parent.parent
 IMPORTED = re.compile(r"""from\s*["'](\./[^"']+)["']""")
 
 
@@ -62,6 +65,32 @@ def test_a_changed_module_changes_the_url_of_every_module_importing_it(tmp_path)
     after = StaticVersions(str(tmp_path), version_imports=True)
     for name in ("main.js", "a.js", "b.js"):
         assert after.content_hash(f"js/{name}") != old[name], name
+
+
+def test_a_module_loaded_when_needed_is_versioned_too(tmp_path):
+    (tmp_path / "main.js").write_text('const later = () => import("./later.js");\n')
+    (tmp_path / "later.js").write_text("export const c = 1;\n")
+    versions = StaticVersions(str(tmp_path), version_imports=True)
+
+    served = versions.source("main.js").decode()
+    assert f'import("./later.js?v={versions.content_hash("later.js")}")' in served
+
+
+ESBUILD = ROOT / "node_modules" / ".bin" / "esbuild"
+
+
+@pytest.mark.skipif(not ESBUILD.exists(), reason="esbuild is not installed: run `npm ci`")
+def test_the_checkin_bundle_is_built_from_the_modules_as_they_are(tmp_path):
+    """static/js/checkin.bundle.js, which the page loads, is what `make bundle` makes today."""
+    built = tmp_path / "bundle.js"
+    done = subprocess.run(
+        ["node", "tools/bundle.mjs", str(built)], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    committed = ROOT / "static" / "js" / "checkin.bundle.js"
+    assert committed.read_bytes() == built.read_bytes(), (
+        "static/js/checkin.bundle.js is out of date: run `make bundle`"
+    )
 
 
 def test_an_import_cycle_is_served_without_looping(tmp_path):

@@ -418,8 +418,43 @@ SCHEMAS: dict = {
             **_ROSTER_ENTRY_PROPERTIES,
             "expected": {"type": "boolean", "description": "Confirmed for this site."},
             "arrived_here": {"type": "boolean"},
+            "sessions": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The agenda items (ids) the person was admitted to.",
+            },
         },
-        ["code", *_REGISTRATION_PROPERTIES, "email", "checkin", "expected", "arrived_here"],
+        [
+            "code",
+            *_REGISTRATION_PROPERTIES,
+            "email",
+            "checkin",
+            "expected",
+            "arrived_here",
+            "sessions",
+        ],
+    ),
+    "ElsewhereGroup": _object(
+        {
+            "site": {
+                "type": ["string", "null"],
+                "description": "The site they registered for; null for online.",
+            },
+            "site_name": {"type": ["string", "null"]},
+            "state": {
+                "enum": ["expected", "arrived", "not_admitted"],
+                "description": "expected: confirmed there and not admitted anywhere today "
+                "(a scan here is wrong_site); arrived: admitted at another site today "
+                "(already_checked_in); not_admitted: cancelled or waiting.",
+            },
+            "codes": {
+                "type": "array",
+                "items": {"type": "string", "pattern": "^[0-9a-f]{8}$"},
+                "description": "The first 8 hex digits of the SHA-256 of each person's badge "
+                "code (upper case, as printed): enough to recognise a code, not to tell it.",
+            },
+        },
+        ["site", "site_name", "state", "codes"],
     ),
     "Roster": _object(
         {
@@ -468,8 +503,25 @@ SCHEMAS: dict = {
                 "then who are no longer on this roster (moved to another site, or let in here "
                 "and undone).",
             },
+            "elsewhere": {
+                "type": "array",
+                "items": _ref("ElsewhereGroup"),
+                "description": "The event's people who are not on this roster, by site and "
+                "state, without names: so that a scanner offline can tell a code of another "
+                "site from an unknown one. With ?since= only those changed after it; a code "
+                "there replaces what an earlier answer said of it.",
+            },
         },
-        ["status", "event", "site", "generated_at", "counts", "registrations", "cursor"],
+        [
+            "status",
+            "event",
+            "site",
+            "generated_at",
+            "counts",
+            "registrations",
+            "elsewhere",
+            "cursor",
+        ],
     ),
     "SearchResults": _object(
         {

@@ -28,7 +28,13 @@ from app.api.serializers import (
 from app.attendance.counting import parse_day
 from app.attendance.services import site_attendance
 from app.auth.access import allowed_site_ids, can_access_site
-from app.checkin.roster import event_and_site, roster_changes, search_registrations, site_roster
+from app.checkin.roster import (
+    event_and_site,
+    people_elsewhere,
+    roster_changes,
+    search_registrations,
+    site_roster,
+)
 from app.checkin.services import admit_checkin, counted_session, undo_checkin
 from app.checkin.walk_ins import register_walk_in, staff_register
 from app.extensions import db
@@ -361,7 +367,8 @@ def roster(slug: str):
     now = utcnow()
     roster = site_roster(event, site)
     changes = roster_changes(event, roster, since) if since else None
-    return jsonify(roster_to_dict(event, roster, now, changes))
+    elsewhere = people_elsewhere(event, site, changed_since=since)
+    return jsonify(roster_to_dict(event, roster, now, elsewhere, changes))
 
 
 def _since(value: str | None) -> datetime | None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import current_app, url_for
 from flask_babel import gettext as _
 
-from app.checkin.roster import RosterChanges, RosterEntry, SiteRoster
+from app.checkin.roster import ElsewhereGroup, RosterChanges, RosterEntry, SiteRoster
 from app.checkin.services import CheckinOutcome
 from app.labels import REFUSAL_REASON, REGISTRATION_STATUS
 from app.models import CheckIn, Event, RefusalReason, Registration, Site
@@ -126,10 +126,15 @@ def event_to_dict(event: Event) -> dict:
 
 
 def roster_to_dict(
-    event: Event, roster: SiteRoster, generated_at: datetime, changes: RosterChanges | None = None
+    event: Event,
+    roster: SiteRoster,
+    generated_at: datetime,
+    elsewhere: list[ElsewhereGroup],
+    changes: RosterChanges | None = None,
 ) -> dict:
     """The whole roster, or with ``changes`` only the people changed and those removed.
 
+    ``elsewhere`` holds the people of other sites (all, or those changed) by code hash.
     ``cursor`` is what to send as ``since`` next time; the counts are always the whole
     site's.
     """
@@ -151,8 +156,18 @@ def roster_to_dict(
                 **entry_to_dict(entry, with_email=True),
                 "expected": roster.is_expected(entry),
                 "arrived_here": roster.arrived_here(entry),
+                "sessions": entry.sessions,
             }
             for entry in entries
+        ],
+        "elsewhere": [
+            {
+                "site": group.site_slug,
+                "site_name": group.site_name,
+                "state": group.state.value,
+                "codes": group.code_hashes,
+            }
+            for group in elsewhere
         ],
         "cursor": iso(generated_at),
     }

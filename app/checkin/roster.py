@@ -5,8 +5,11 @@ Each is one query, however many registrations an event has.
 
 from __future__ import annotations
 
+import hashlib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, contains_eager
@@ -20,6 +23,8 @@ from app.models import (
     Registration,
     RegistrationStatus,
     Site,
+    live_admission,
+    live_site_admission,
     utcnow,
 )
 from app.text import fold_for_search
@@ -30,6 +35,8 @@ class RosterEntry:
     registration: Registration
     #: The live admission, wherever it happened; None while not arrived.
     arrival: CheckIn | None
+    #: The agenda items (ids) the person was admitted to, in order.
+    sessions: list[int] = field(default_factory=list)
 
 
 def _escape_like(word: str) -> str:
@@ -142,7 +149,36 @@ def site_roster(event: Event, site: Site) -> SiteRoster:
         ).order_by(Registration.name, Registration.id),
         {"day": event.local_day(utcnow())},
     ).all()
-    return SiteRoster(site, [RosterEntry(registration, found) for registration, found in rows])
+    sessions = _session_admissions(event, site)
+    return SiteRoster(
+        site,
+        [
+            RosterEntry(registration, found, sessions.get(registration.id, []))
+            for registration, found in rows
+        ],
+    )
+
+
+def _session_admissions(event: Event, site: Site) -> dict[int, list[int]]:
+    """The agenda items each person of the site's roster was admitted to, by registration id.
+
+    Read for the people registered here and anyone admitted to a session here; one query.
+    """
+    rows = db.session.execute(
+        sa.select(CheckIn.registration_id, CheckIn.session_id)
+        .join(Registration, Registration.id == CheckIn.registration_id)
+        .where(
+            CheckIn.event_id == event.id,
+            CheckIn.session_id.is_not(None),
+            live_admission(CheckIn),
+            sa.or_(Registration.site_id == site.id, CheckIn.site_id == site.id),
+        )
+        .order_by(CheckIn.registration_id, CheckIn.session_id)
+    )
+    found: dict[int, list[int]] = defaultdict(list)
+    for registration_id, session_id in rows:
+        found[registration_id].append(session_id)
+    return found
 
 
 #: How far back a ``since`` cursor reaches: a change written in a transaction that was
@@ -162,22 +198,25 @@ class RosterChanges:
     removed: list[str]
 
 
+def _changed_after(after: datetime) -> sa.ColumnElement[bool]:
+    """A registration written, or a check-in of it recorded or undone, at ``after`` or later."""
+    touched = sa.exists().where(
+        CheckIn.registration_id == Registration.id,
+        sa.or_(CheckIn.received_at >= after, CheckIn.annulled_at >= after),
+    )
+    return sa.or_(Registration.updated_at >= after, touched)
+
+
 def roster_changes(event: Event, roster: SiteRoster, since: datetime) -> RosterChanges:
     """The people of ``roster`` changed after ``since`` (less CHANGES_OVERLAP).
 
     A change is a registration written (a new one, a status or site changed) or a
     check-in of it recorded or undone. One query, however many registrations.
     """
-    after = since - CHANGES_OVERLAP
-    touched = sa.exists().where(
-        CheckIn.registration_id == Registration.id,
-        sa.or_(CheckIn.received_at >= after, CheckIn.annulled_at >= after),
-    )
     changed = dict(
         db.session.execute(
             sa.select(Registration.id, Registration.badge_code).where(
-                Registration.event_id == event.id,
-                sa.or_(Registration.updated_at >= after, touched),
+                Registration.event_id == event.id, _changed_after(since - CHANGES_OVERLAP)
             )
         ).all()
     )
@@ -185,6 +224,88 @@ def roster_changes(event: Event, roster: SiteRoster, since: datetime) -> RosterC
     listed = {entry.registration.id for entry in entries}
     removed = sorted(code for id_, code in changed.items() if id_ not in listed)
     return RosterChanges(entries, removed)
+
+
+#: How many hex digits of the SHA-256 of a badge code stand for it among the people of
+#: other sites: a code typed wrong is taken for one of theirs about once in four billion
+#: tries per person, and so few bits of a 160-bit code tell nothing of it.
+CODE_HASH_DIGITS = 8
+
+
+def code_hash(code: str) -> str:
+    """What stands for a (normalised) badge code in the list of people elsewhere."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:CODE_HASH_DIGITS]
+
+
+class ElsewhereState(StrEnum):
+    """Where a person not on a site's roster stands today, as a scanner there would be told."""
+
+    #: Confirmed for another site (or online), not admitted anywhere today: wrong_site.
+    EXPECTED = "expected"
+    #: Admitted at another site today: already_checked_in.
+    ARRIVED = "arrived"
+    #: Cancelled or waiting: not_admitted.
+    NOT_ADMITTED = "not_admitted"
+
+
+@dataclass
+class ElsewhereGroup:
+    """The people of one other site (None: online) in one state, by the hashes of their codes.
+
+    A scanner offline tells from them what the server would answer to a code that is not
+    on its own site's list, without holding anyone's name or code.
+    """
+
+    #: The slug and name of the site they registered for; None for online.
+    site_slug: str | None
+    site_name: str | None
+    state: ElsewhereState
+    code_hashes: list[str]
+
+
+_ElsewhereArrival = aliased(CheckIn, name="elsewhere_arrival")
+_ElsewhereSite = aliased(Site, name="elsewhere_site")
+
+
+def people_elsewhere(
+    event: Event, site: Site, changed_since: datetime | None = None
+) -> list[ElsewhereGroup]:
+    """The event's people who are not on ``site``'s roster, grouped by site and state.
+
+    With ``changed_since``, only those changed after it (less CHANGES_OVERLAP), as for
+    ``roster_changes``. One query, however many registrations.
+    """
+    state = sa.case(
+        (_ElsewhereArrival.id.is_not(None), ElsewhereState.ARRIVED.value),
+        (Registration.status != RegistrationStatus.CONFIRMED, ElsewhereState.NOT_ADMITTED.value),
+        else_=ElsewhereState.EXPECTED.value,
+    )
+    statement = (
+        sa.select(_ElsewhereSite.slug, _ElsewhereSite.name, state, Registration.badge_code)
+        .outerjoin(_ElsewhereSite, _ElsewhereSite.id == Registration.site_id)
+        .outerjoin(
+            _ElsewhereArrival,
+            live_site_admission(_ElsewhereArrival, sa.bindparam("day", type_=sa.Date)),
+        )
+        .where(
+            Registration.event_id == event.id,
+            sa.or_(Registration.site_id.is_(None), Registration.site_id != site.id),
+            sa.or_(_ElsewhereArrival.site_id.is_(None), _ElsewhereArrival.site_id != site.id),
+        )
+    )
+    if changed_since is not None:
+        statement = statement.where(_changed_after(changed_since - CHANGES_OVERLAP))
+    groups: dict[tuple[str | None, str | None, str], list[str]] = defaultdict(list)
+    for slug, name, found_state, badge_code in db.session.execute(
+        statement, {"day": event.local_day(utcnow())}
+    ):
+        groups[slug, name, found_state].append(code_hash(badge_code))
+    return [
+        ElsewhereGroup(slug, name, ElsewhereState(found_state), sorted(hashes))
+        for (slug, name, found_state), hashes in sorted(
+            groups.items(), key=lambda item: (item[0][0] or "", item[0][2])
+        )
+    ]
 
 
 _NamedSite = aliased(Site, name="named_site")

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.checkin import transliteration
+from app.checkin.roster import code_hash
 from app.checkin.services import normalize_code
 from app.extensions import db
 from app.models import Registration, Role, Site
@@ -90,10 +91,15 @@ def test_text_js_folds_and_normalises_as_the_server(phone, live_server, demo):
     assert len(demo_texts) > 30 and any("Ş" in text for text in demo_texts)
 
     phone.goto(f"{live_server}/manage/login")
-    folded, normalised = phone.evaluate(
+    folded, normalised, hashed = phone.evaluate(
         """async ([texts, codes]) => {
-            const { foldForSearch, normalizeCode } = await import("/static/js/checkin/text.js");
-            return [texts.map((t) => foldForSearch(t)), codes.map((c) => normalizeCode(c))];
+            const { codeHash, foldForSearch, normalizeCode } =
+                await import("/static/js/checkin/text.js");
+            return [
+                texts.map((t) => foldForSearch(t)),
+                codes.map((c) => normalizeCode(c)),
+                await Promise.all(codes.map((c) => codeHash(c))),
+            ];
         }""",
         [texts, codes],
     )
@@ -103,6 +109,12 @@ def test_text_js_folds_and_normalises_as_the_server(phone, live_server, demo):
     ] == []
     assert [
         (code, js) for code, js in zip(codes, normalised, strict=True) if js != normalize_code(code)
+    ] == []
+    # A code of another site is recognised offline by the hash the roster sends.
+    assert [
+        (code, js)
+        for code, js in zip(codes, hashed, strict=True)
+        if js != code_hash(normalize_code(code))
     ] == []
     # What both give, for the record: Cyrillic transliterated, every kind of space collapsed.
     assert fold_for_search("Ольга\u2003Шевченко\u2009") == "ol'ga shevchenko"

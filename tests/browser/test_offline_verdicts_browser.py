@@ -8,9 +8,9 @@ import pytest
 import sqlalchemy as sa
 
 from app.extensions import db
-from app.models import CheckIn, RegistrationStatus, Role
+from app.models import CheckIn, CheckInResult, Registration, RegistrationStatus, Role
 from tests.browser.conftest import open_ahal_checkin, watched_page
-from tests.conftest import make_event, make_registration, make_staff
+from tests.conftest import add_checkin, make_event, make_registration, make_staff
 
 UNCONFIRMED = "offline — to be confirmed"
 
@@ -26,6 +26,25 @@ def door(app, live_server):
     ).badge_code
     db.session.remove()
     return app, live_server, expected, waiting
+
+
+@pytest.fixture
+def door_of_a_seminar_with_others(app, live_server):
+    """The Ahal door, with people of Ashgabat (one arrived there) and online, and a session
+    that counts attendance; returns the codes by who they are."""
+    event = make_event("seminar", {"ashgabat": 50, "ahal": 10})
+    event.agenda_items[0].counts_attendance = True
+    make_staff("ahal@example.org", Role.COORDINATOR, sites=("ahal",))
+    codes = {
+        "ahal": make_registration(event, name="Aýna Orazowa", site="ahal"),
+        "ashgabat": make_registration(event, name="Bägül Annaýewa", site="ashgabat"),
+        "arrived in ashgabat": make_registration(event, name="Merdan Ataýew", site="ashgabat"),
+        "online": make_registration(event, name="Ogulgerek Hojaýewa", site=None),
+    }
+    add_checkin(event, codes["arrived in ashgabat"], "ashgabat")
+    found = {who: registration.badge_code for who, registration in codes.items()}
+    db.session.remove()
+    return app, live_server, found
 
 
 def scan(page, code: str) -> None:
@@ -120,5 +139,103 @@ def test_two_phones_offline_at_one_door_learn_who_admitted_the_person(door, brow
         assert [(c.result.value, c.reason and c.reason.value) for c in checkins] == [
             ("admitted", None),
             ("refused", "already_checked_in"),
+        ]
+        db.session.remove()
+
+
+def test_offline_a_code_of_another_site_is_told_apart_from_an_unknown_one(
+    door_of_a_seminar_with_others, phone
+):
+    """The phone holds no name or code of the other sites' people, only hashes of their codes."""
+    from playwright.sync_api import expect
+
+    app, base_url, codes = door_of_a_seminar_with_others
+    page = phone
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
+    title, name = page.locator("#result-title"), page.locator("#result-name")
+    detail = page.locator("#result-detail")
+    page.context.set_offline(True)
+
+    scan(page, codes["online"].lower())
+    expect(title).to_have_text("Registered for another site")
+    expect(detail).to_have_text(f"Registered to take part online · {UNCONFIRMED}")
+
+    scan(page, codes["arrived in ashgabat"])
+    expect(title).to_have_text("Already checked in")
+    expect(detail).to_have_text(f"Registered for: Ashgabat information centre · {UNCONFIRMED}")
+
+    scan(page, codes["ashgabat"])
+    expect(title).to_have_text("Registered for another site")
+    expect(name).to_have_text(codes["ashgabat"])
+    expect(detail).to_have_text(f"Registered for: Ashgabat information centre · {UNCONFIRMED}")
+    page.click("#admit-here")
+    expect(title).to_have_text("Admitted")
+    expect(detail).to_contain_text("Admitted at this site instead of the registered one")
+    # Counted at once among those from other sites, and listed by code until the server names them.
+    expect(page.locator("#count-from-other-sites")).to_have_text("1")
+    expect(page.locator("#roster")).to_contain_text(codes["ashgabat"])
+
+    page.context.set_offline(False)
+    expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
+    # Every verdict was the server's: nothing to report.
+    expect(page.locator("#sync-changes")).to_be_hidden()
+    expect(page.locator("#roster")).to_contain_text("Bägül Annaýewa")
+    expect(page.locator("#roster")).not_to_contain_text(codes["ashgabat"])
+    expect(page.locator("#count-from-other-sites")).to_have_text("1")
+    with app.app_context():
+        sent = db.session.execute(
+            sa.select(Registration.name, CheckIn.result, CheckIn.reason, CheckIn.forced)
+            .join(Registration)
+            .where(CheckIn.site_id.is_not(None), CheckIn.staff_user_id.is_not(None))
+            .order_by(CheckIn.id)
+        ).all()
+        assert [(n, r.value, reason and reason.value, f) for n, r, reason, f in sent] == [
+            ("Ogulgerek Hojaýewa", "refused", "wrong_site", False),
+            ("Merdan Ataýew", "refused", "already_checked_in", False),
+            ("Bägül Annaýewa", "refused", "wrong_site", False),
+            ("Bägül Annaýewa", "admitted", None, True),
+        ]
+        db.session.remove()
+
+
+def test_offline_a_session_scan_is_judged_by_the_sessions_on_the_phone(
+    door_of_a_seminar_with_others, phone
+):
+    from playwright.sync_api import expect
+
+    app, base_url, codes = door_of_a_seminar_with_others
+    page = phone
+    open_ahal_checkin(page, base_url)
+    expect(page.locator("#checkin")).to_have_attribute("data-list-kept", "1")
+    page.select_option("#session-select", index=1)
+    title = page.locator("#result-title")
+    page.context.set_offline(True)
+
+    scan(page, codes["ahal"])
+    expect(title).to_have_text("Admitted to the session")
+    expect(page.locator("#result-detail")).to_contain_text(UNCONFIRMED)
+    scan(page, codes["ahal"])
+    expect(title).to_have_text("Already checked in to this session")
+    # A session is not the day's admission at the door.
+    expect(page.locator("#count-arrived")).to_have_text("0")
+
+    page.context.set_offline(False)
+    expect(page.locator("#offline-status")).to_be_hidden(timeout=10_000)
+    expect(page.locator("#sync-changes")).to_be_hidden()
+    # Online again, the server says the same, and when.
+    scan(page, codes["ahal"])
+    expect(title).to_have_text("Already checked in to this session")
+    expect(page.locator("#result-detail")).to_contain_text("Checked in at")
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(CheckIn.result, CheckIn.session_id.is_not(None))
+            .where(CheckIn.staff_user_id.is_not(None))
+            .order_by(CheckIn.id)
+        ).all()
+        assert [(result, in_session) for result, in_session in rows] == [
+            (CheckInResult.ADMITTED, True),
+            (CheckInResult.REFUSED, True),
+            (CheckInResult.REFUSED, True),
         ]
         db.session.remove()

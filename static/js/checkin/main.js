@@ -16,7 +16,6 @@
  * is listed for the coordinator. After every action the code field has focus.
  */
 import { apiClient, newClientId } from "./api.js";
-import { keepOfflineCopy } from "./offline-copy.js";
 import { openQueue } from "./queue.js";
 import "./queue-file.js";  // "Save the queue to a file": starts on its own
 import { arrivalOf, offlineVerdict, openRoster } from "./roster.js";
@@ -120,32 +119,43 @@ async function start(root) {
     };
   }
 
-  /** What was shown about a check-in made offline, kept with it in the queue. */
-  function checkInNote(body) {
-    const person = roster.find(body.code);
-    return { verdict: offlineVerdict(person, body, cfg.site), name: person ? person.name : "" };
+  /**
+   * What was shown about a check-in made offline, kept with it in the queue; with
+   * it, someone of another site let in here, to stand on the list until it names them.
+   */
+  function checkInNote(body, person) {
+    const note = { verdict: offlineVerdict(person, body, cfg.site), name: person ? person.name : "" };
+    if (person && person.elsewhere) note.person = person;
+    return note;
   }
 
   /** Shows the answer to a check-in, or the verdict of the list kept offline; records an arrival. */
-  function showCheckIn(answer, body, successTitle) {
+  function showCheckIn(answer, body, person) {
     if (answer.queued) {
-      const person = roster.find(body.code);
       const verdict = offlineVerdict(person, body, cfg.site);
       view.showOfflineVerdict(verdict, person, body);
       unconfirmedShown = body.client_id;
-      if (verdict === "admitted" && !body.session) recordArrival(body.code, offlineArrival(body));
+      if (verdict === "admitted") recordAdmission(body, offlineArrival(body), person);
       return;
     }
     unconfirmedShown = null;
     const data = answer.data || {};
-    view.showAnswer(data, body, successTitle);
-    if (body.session) return;  // a session's admission is not the day's, which the lists show
+    view.showAnswer(data, body);
     if (data.status === "ok" && data.checkin) {
-      recordArrival(body.code, data.checkin);
+      recordAdmission(body, data.checkin);
     } else if (data.reason === "already_checked_in" && data.previous) {
       // Already in: the answer says where, which this page may not have known.
-      recordArrival(body.code, data.previous);
+      recordAdmission(body, data.previous);
     }
+  }
+
+  /**
+   * `body`'s person was admitted (`checkin`): to the day, or to the session it names,
+   * which the lists do not show. `person` stands in for someone not on the list.
+   */
+  function recordAdmission(body, checkin, person) {
+    if (body.session) roster.setSession(normalizeCode(body.code), body.session, true);
+    else recordArrival(body.code, checkin, person);
   }
 
   async function checkIn(code, options) {
@@ -166,10 +176,18 @@ async function start(root) {
     if (session) body.session = Number(session);
     busy = true;
     try {
-      showCheckIn(await queue.send("POST", cfg.checkinsUrl, body, checkInNote), body);
+      // Looked up first, in case the answer has to come from the list on this device.
+      const person = await roster.lookup(code);
+      const answer = await queue.send("POST", cfg.checkinsUrl, body, () => checkInNote(body, person));
+      showCheckIn(answer, body, person);
     } finally {
       busy = false;
     }
+  }
+
+  function recordUndo(code, session) {
+    if (session) roster.setSession(normalizeCode(code), session, false);
+    else recordArrival(code, null);
   }
 
   async function undo({ clientId, code, session }) {
@@ -179,10 +197,10 @@ async function start(root) {
     unconfirmedShown = null;
     if (answer.queued) {
       view.show("neutral", T.undone, name, T.offline_unconfirmed);
-      if (!session) recordArrival(code, null);
+      recordUndo(code, session);
     } else if (answer.status === 200) {
       view.show("neutral", T.undone, view.shownName(), "");
-      if (!session) recordArrival(code, null);
+      recordUndo(code, session);
     } else {
       view.show("bad", (answer.data && answer.data.message) || T.error, "", "");
     }
@@ -195,7 +213,10 @@ async function start(root) {
     checkIn(code, { method: "qr" }).then(focusCode);
   });
 
-  setUpCamera({ text: T, onCode: (code) => checkIn(code, { method: "qr" }), isBusy: () => busy });
+  setUpCamera({
+    text: T, library: cfg.cameraLibrary,
+    onCode: (code) => checkIn(code, { method: "qr" }), isBusy: () => busy,
+  });
 
   // --- search as you type ----------------------------------------------------------
 
@@ -257,9 +278,9 @@ async function start(root) {
    * they have none (null, after an undo): redraw them on the site's list and
    * in the search results.
    */
-  function recordArrival(code, checkin) {
+  function recordArrival(code, checkin, standIn) {
     code = normalizeCode(code);
-    const listed = roster.setArrival(code, checkin);
+    const listed = roster.setArrival(code, checkin, standIn);
     // Someone from elsewhere let in here now belongs on this site's list.
     if (!listed && checkin && checkin.site === cfg.site) roster.refresh();
     const found = (results || []).filter((person) => person.code === code);
@@ -280,12 +301,28 @@ async function start(root) {
     for (const item of queue.items) {
       const note = item.note;
       if (!note) continue;
-      if (note.verdict === "admitted" && item.body && !item.body.session) {
-        const person = byCode.get(normalizeCode(item.body.code));
-        if (person) person.checkin = arrivalOf(offlineArrival(item.body));
-      } else if (note.verdict === "undone" && !note.session) {
+      if (note.verdict === "admitted" && item.body) {
+        const code = normalizeCode(item.body.code);
+        let person = byCode.get(code);
+        if (!person && note.person && !item.body.session) {
+          // Let in here from another site: on the list until the server's names them.
+          person = { ...note.person, name: note.person.name || code, elsewhere: undefined };
+          data.registrations.push(person);
+          byCode.set(code, person);
+        }
+        if (!person) continue;
+        if (item.body.session) {
+          person.sessions = [...(person.sessions || []), item.body.session];
+        } else {
+          person.checkin = arrivalOf(offlineArrival(item.body));
+          person.arrived_here = true;
+        }
+      } else if (note.verdict === "undone") {
         const person = byCode.get(normalizeCode(note.code));
-        if (person && person.checkin && person.checkin.client_id === note.clientId) {
+        if (!person) continue;
+        if (note.session) {
+          person.sessions = (person.sessions || []).filter((id) => id !== note.session);
+        } else if (person.checkin && person.checkin.client_id === note.clientId) {
           person.checkin = null;
         }
       }
@@ -322,11 +359,10 @@ async function start(root) {
     if (unconfirmedShown === body.client_id) {
       // The card still shows this scan as waiting: it shows the server's answer now.
       showCheckIn(answer, body);
-    } else if (!body.session) {
-      if (data.status === "ok" && data.checkin) recordArrival(body.code, data.checkin);
-      else if (verdict === "already_checked_in" && data.previous) {
-        recordArrival(body.code, data.previous);
-      }
+    } else if (data.status === "ok" && data.checkin) {
+      recordAdmission(body, data.checkin);
+    } else if (verdict === "already_checked_in" && data.previous) {
+      recordAdmission(body, data.previous);
     }
   }
 
@@ -376,8 +412,10 @@ async function start(root) {
       walkInForm.reset();
       $("walk-in").open = false;
       // A walk-in is admitted at the door, whichever session is chosen.
-      showCheckIn({ status: answer.status, data: answer.data.checkin }, { code: answer.data.code },
-        T.walk_in_done);
+      const admission = answer.data.checkin || {};
+      unconfirmedShown = null;
+      view.showAnswer(admission, { code: answer.data.code }, T.walk_in_done);
+      if (admission.checkin) recordArrival(answer.data.code, admission.checkin);
       roster.refresh();
       focusCode();
       return;
@@ -400,13 +438,19 @@ async function start(root) {
   // --- start ---------------------------------------------------------------------------
 
   focusCode();
-  // Once the event is long over, the page is not kept for offline use either.
-  if (!isExpired(prefix)) keepOfflineCopy(root);
   view.showOffline(queue.length);
   view.showConnection({ waiting: queue.length });
   if (roster.fromAnotherDay) renderRoster();
   if (queue.length) queue.flush();
-  roster.refresh();
+  // The offline copy comes once the list is drawn, as scanning does not need it; once the
+  // event is long over, the page is not kept for offline use.
+  roster.refresh().finally(() => {
+    if (isExpired(prefix)) return;
+    import("./offline-copy.js").then(
+      (offlineCopy) => offlineCopy.keepOfflineCopy(root),
+      () => { /* gone offline meanwhile: kept on the next view */ },
+    );
+  });
   window.addEventListener("online", () => {
     view.showConnection({ online: true });
     queue.flush();

@@ -1,27 +1,31 @@
 /*
  * A copy of the check-in page for reloading without a connection: registers
  * the service worker (static/js/checkin-sw.js, served from /manage/ so that its
- * scope covers the page) and puts the page, its stylesheets and scripts, and
- * the modules under static/js/ it imported into the cache the worker answers
- * from when the network does not. Only what the cache lacks is fetched: the
+ * scope covers the page) and puts the page, its stylesheets and scripts, the
+ * static files it loaded since, and the files it names for later (the
+ * camera's) into the cache the worker answers from when the network does not. Only what the cache lacks is fetched: the
  * page once, before the worker first controls it, and each file version once.
  */
 
 // The name checkin-sw.js and forget-offline.js use too.
 const CACHE = "hybriddesk-checkin-v1";
-const MODULES = new URL("../", import.meta.url).href;
+// The page's files are under static/; the script is static/js/checkin.bundle.js.
+const STATIC = new URL("../", import.meta.url).href;
 
-function pageAssets() {
+function pageAssets(root) {
   const named = Array.from(
     document.querySelectorAll("link[rel=stylesheet][href], script[src]"),
     (element) => element.href || element.src,
   );
-  // Imported modules appear in no tag; the page's resource timings list them.
-  const imported = performance.getEntriesByType("resource")
+  // Files loaded by script (the camera's, once started) appear in no tag; the page's
+  // resource timings list them.
+  const loaded = performance.getEntriesByType("resource")
     .map((entry) => entry.name)
-    .filter((url) => url.startsWith(MODULES));
+    .filter((url) => url.startsWith(STATIC));
+  const later = (root.dataset.offlineFiles || "")
+    .split(" ").filter(Boolean).map((path) => new URL(path, window.location.href).href);
   // cache.addAll refuses the same URL twice.
-  return Array.from(new Set([window.location.pathname, ...named, ...imported]));
+  return Array.from(new Set([window.location.pathname, ...named, ...loaded, ...later]));
 }
 
 /**
@@ -41,7 +45,7 @@ export function keepOfflineCopy(root) {
   navigator.serviceWorker.register(serviceWorkerUrl)
     .then(() => navigator.serviceWorker.ready)
     .then(() => caches.open(CACHE))
-    .then((cache) => addMissing(cache, pageAssets()))
+    .then((cache) => addMissing(cache, pageAssets(root)))
     .then(() => { root.dataset.offlineReady = "1"; })
     .catch(() => { /* no offline copy: the page still works online */ });
 }

@@ -7,7 +7,7 @@
  * its way when they did is asked again, so it cannot bring back the older state.
  */
 import { getKept, putKept } from "./storage.js";
-import { foldForSearch, normalizeCode } from "./text.js";
+import { codeHash, foldForSearch, normalizeCode } from "./text.js";
 
 /**
  * The counts the page shows for `site`, as SiteRoster counts them on the server
@@ -47,17 +47,53 @@ export function arrivalOf(checkin) {
 /**
  * What the server will most likely answer to a check-in (`body`, sent to `site`)
  * for `person` as the list kept on this device knows them (null when the code
- * is not on it): the same words as the API's reasons, or "admitted". The door's
- * admissions are the day's; a session's are not on the list, so a scan for a
- * session is judged only on who the person is.
+ * is not on it): the same words as the API's reasons, or "admitted". Without a
+ * session the admission is the day's; with one, to that session.
  */
 export function offlineVerdict(person, body, site) {
   // In the order the server decides (app/checkin/services.py, _decide).
   if (!person) return "unknown_code";
-  if (!body.session && person.checkin) return "already_checked_in";
+  const inAlready = body.session ? (person.sessions || []).includes(body.session)
+    : Boolean(person.checkin);
+  if (inAlready) return "already_checked_in";
   if (person.status !== "confirmed") return "not_admitted";
   if (!body.force && person.site !== site) return "wrong_site";
   return "admitted";
+}
+
+/**
+ * Someone of another site (or online) as the list's `elsewhere` groups know them:
+ * no name, only where they registered and whether they came today. `checkin`
+ * without a time says they were admitted at another site today.
+ */
+function personElsewhere(code, group) {
+  return {
+    code, name: "", organization: "", site: group.site, site_name: group.site_name,
+    status: group.state === "not_admitted" ? "" : "confirmed",
+    checkin: group.state === "arrived" ? { scanned_at: null, site: null, site_name: "" } : null,
+    sessions: [], expected: false, arrived_here: false, elsewhere: true,
+  };
+}
+
+/**
+ * The `elsewhere` groups of a list with a ?since= answer's laid over them: a code
+ * in the answer leaves the group it was in for its new one.
+ */
+export function mergeElsewhere(kept, changed) {
+  if (!changed || !changed.length) return kept || [];
+  const moved = new Set(changed.flatMap((group) => group.codes));
+  const groups = new Map();
+  const keyOf = (group) => (group.site || "") + " " + group.state;
+  for (const group of [...(kept || []), ...changed]) {
+    const key = keyOf(group);
+    if (!groups.has(key)) groups.set(key, { ...group, codes: [] });
+  }
+  for (const group of kept || []) {
+    const target = groups.get(keyOf(group)).codes;
+    for (const hash of group.codes) if (!moved.has(hash)) target.push(hash);
+  }
+  for (const group of changed) groups.get(keyOf(group)).codes.push(...group.codes);
+  return [...groups.values()].filter((group) => group.codes.length);
 }
 
 /** The calendar day of a moment in `timezone`, as YYYY-MM-DD. */
@@ -80,6 +116,10 @@ export function forgetOtherDays(data, timezone, now = new Date()) {
     person.checkin = null;
     person.arrived_here = false;
   }
+  for (const group of data.elsewhere || []) {
+    if (group.state === "arrived") group.state = "expected";
+  }
+  data.elsewhere = mergeElsewhere([], data.elsewhere || []);
   data.generated_at = now.toISOString();
   // The next refresh fetches the whole list again, with today's arrivals.
   delete data.cursor;
@@ -103,7 +143,7 @@ export function mergeChanges(data, changes) {
   const registrations = people.filter((person) => !removed.has(person.code));
   // By name, as the server lists them.
   if (added) registrations.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return { ...changes, registrations };
+  return { ...changes, registrations, elsewhere: mergeElsewhere(data.elsewhere, changes.elsewhere) };
 }
 
 /**
@@ -130,6 +170,35 @@ export async function openRoster({
     return data.registrations.find((person) => person.code === wanted) || null;
   }
 
+  // The groups of people elsewhere by code hash, built when first asked after a change.
+  let elsewhereIndex = null;
+
+  /**
+   * The person with this badge code on the list, or else someone of another site
+   * whose code it is (see personElsewhere), or null.
+   */
+  async function lookup(code) {
+    const listed = find(code);
+    if (listed || !data || !(data.elsewhere || []).length) return listed;
+    const hash = await codeHash(code);
+    if (!hash) return null;
+    if (!elsewhereIndex) {
+      elsewhereIndex = new Map();
+      for (const group of data.elsewhere) {
+        for (const groupHash of group.codes) elsewhereIndex.set(groupHash, group);
+      }
+    }
+    const group = elsewhereIndex.get(hash);
+    return group ? personElsewhere(normalizeCode(code), group) : null;
+  }
+
+  function changed() {
+    changes += 1;
+    elsewhereIndex = null;
+    putKept(key, data);
+    onChange(data);
+  }
+
   /** As the server searches: every word typed, in the name, organisation or email. */
   function search(query) {
     if (!data) return [];
@@ -142,19 +211,33 @@ export async function openRoster({
   }
 
   /**
-   * Records what the server answered about this person: `checkin` is their live
-   * admission, or null once it was undone. Answers false when the person is not
-   * on the list.
+   * Records what is known of this person's admission: `checkin` is their live
+   * admission, or null once it was undone. Someone not on the list who was let
+   * in here (`standIn`, as lookup() found them) joins it until the server's list
+   * names them. Answers false when the person is not on the list.
    */
-  function setArrival(code, checkin) {
-    const person = code && find(code);
+  function setArrival(code, checkin, standIn) {
+    let person = code && find(code);
+    if (!person && standIn && data && checkin && checkin.site === site) {
+      // Named by the code until the server's list names them.
+      person = { ...standIn, name: standIn.name || standIn.code, elsewhere: undefined };
+      data.registrations.push(person);
+    }
     if (!person) return false;
     person.checkin = arrivalOf(checkin);
     person.arrived_here = Boolean(checkin && checkin.site === site);
-    changes += 1;
-    putKept(key, data);
-    onChange(data);
+    changed();
     return true;
+  }
+
+  /** Records that this person was admitted to the agenda item `session`, or is no longer. */
+  function setSession(code, session, admitted) {
+    const person = code && find(code);
+    if (!person) return;
+    const sessions = (person.sessions || []).filter((id) => id !== session);
+    if (admitted) sessions.push(session);
+    person.sessions = sessions;
+    changed();
   }
 
   async function refresh() {
@@ -181,6 +264,7 @@ export async function openRoster({
       return;
     }
     data = since ? mergeChanges(data, answer.data) : answer.data;
+    elsewhereIndex = null;
     overlay(data);
     putKept(key, data);
     onChange(data);
@@ -191,8 +275,10 @@ export async function openRoster({
     get counts() { return siteCounts(data ? data.registrations : [], site); },
     fromAnotherDay,
     find,
+    lookup,
     search,
     setArrival,
+    setSession,
     refresh,
   };
 }

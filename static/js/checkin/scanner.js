@@ -1,17 +1,35 @@
 /*
  * The camera: badges scanned with the vendored qr-scanner (window.QrScanner,
- * loaded by its own script tag), and the camera chosen on this device.
+ * loaded the first time the camera starts: typed codes and hand scanners need
+ * none of it), and the camera chosen on this device.
  */
 import { load, save } from "./storage.js";
 import { $ } from "./ui.js";
 
 const CAMERA_KEY = "hybriddesk:camera";
 
+let loading = null;
+
+/** Loads qr-scanner's script from `url` once; resolves when window.QrScanner is there. */
+function loadLibrary(url) {
+  if (!loading) {
+    loading = new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = url;
+      script.onload = resolve;
+      script.onerror = () => { loading = null; reject(new Error("qr-scanner did not load")); };
+      document.head.append(script);
+    });
+  }
+  return loading;
+}
+
 /**
  * Wires the camera buttons. `onCode(code)` checks a scanned code in; while
- * `isBusy()` holds, scans are ignored. `text` is the page's messages.
+ * `isBusy()` holds, scans are ignored. `text` is the page's messages, `library`
+ * the URL of qr-scanner's script.
  */
-export function setUpCamera({ text: T, onCode, isBusy }) {
+export function setUpCamera({ text: T, library, onCode, isBusy }) {
   let scanner = null;
   let cameras = [];
   let lastCode = "";
@@ -36,6 +54,12 @@ export function setUpCamera({ text: T, onCode, isBusy }) {
   }
 
   async function startCamera() {
+    try {
+      await loadLibrary(library);
+    } catch {
+      cameraMessage(T.camera_unavailable);
+      return;
+    }
     if (!window.QrScanner || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
       cameraMessage(T.camera_unavailable);
       return;

@@ -15,6 +15,18 @@ export function normalizeCode(code) {
 }
 
 /**
+ * What stands for a badge code among the people of other sites (code_hash in
+ * app/checkin/roster.py): the first 8 hex digits of the SHA-256 of the normalised
+ * code. Null where the browser has no Web Crypto (pages not served over HTTPS).
+ */
+export async function codeHash(code) {
+  if (!globalThis.crypto || !crypto.subtle) return null;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(normalizeCode(code)));
+  return Array.from(new Uint8Array(digest).slice(0, 4),
+    (byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
  * Lower-case ASCII with single spaces: "Şükürowa" and "sukurowa" fold alike,
  * and so do "Ольга" and "ol'ga". Characters outside the table's Latin and
  * Cyrillic blocks, which the server would transliterate or drop, are kept as

@@ -146,7 +146,10 @@ export function createView({
   function showOfflineVerdict(verdict, person, body) {
     const session = body.session || null;
     const sessionTitle = session ? sessionTitles[String(session)] || "" : "";
-    const name = person ? person.name : body.code;
+    // Someone of another site is known offline by their code only.
+    const name = (person && person.name) || body.code;
+    const registeredFor = person && person.site_name
+      ? fmt(T.registered_for, { site: person.site_name }) : T.registered_online;
     const unconfirmed = T.offline_unconfirmed;
     switch (verdict) {
       case "admitted":
@@ -155,23 +158,25 @@ export function createView({
         offerUndo(body.client_id, body.code, session);
         return;
       case "already_checked_in": {
+        if (session) {
+          show("already", T.already_in_session, name, joinParts([sessionTitle, unconfirmed]));
+          return;
+        }
         const arrival = person.checkin;
-        show("already", T.already_checked_in, name, joinParts([
-          arrival.site === site ? fmt(T.arrived_at, { time: formatTime(arrival.scanned_at) })
-            : fmt(T.arrived_elsewhere, {
-              time: formatTime(arrival.scanned_at), site: arrival.site_name || "",
-            }),
-          unconfirmed,
-        ]));
+        let where = registeredFor;  // admitted at their own site today, when is not known here
+        if (arrival.site === site) {
+          where = fmt(T.arrived_at, { time: formatTime(arrival.scanned_at) });
+        } else if (arrival.scanned_at) {
+          where = fmt(T.arrived_elsewhere, {
+            time: formatTime(arrival.scanned_at), site: arrival.site_name || "",
+          });
+        }
+        show("already", T.already_checked_in, name, joinParts([where, unconfirmed]));
         if (arrival.client_id && arrival.site === site) offerUndo(arrival.client_id, body.code, null);
         return;
       }
       case "wrong_site":
-        show("warn", T.wrong_site, name, joinParts([
-          person.site_name ? fmt(T.registered_for, { site: person.site_name })
-            : T.registered_online,
-          unconfirmed,
-        ]));
+        show("warn", T.wrong_site, name, joinParts([registeredFor, unconfirmed]));
         forceRequest = { code: body.code, method: body.method, session: session ? String(session) : "" };
         admitHereButton.hidden = false;
         return;
