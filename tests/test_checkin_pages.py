@@ -159,7 +159,7 @@ def test_the_page_carries_what_the_script_needs_and_no_cdn(client, auth, event):
     assert 'data-roster-url="/api/v1/events/seminar/roster?site=ahal"' in page
     assert re.search(r'data-csrf="[^"]{20,}"', page)
     assert "/static/vendor/qr-scanner/qr-scanner.umd.min.js" in page
-    assert '<script type="module" src="/static/js/checkin/main.js">' in page
+    assert '<script type="module" src="/static/js/checkin.bundle.js">' in page
     assert not re.search(r'src="(https?:)?//', page)
     text = json.loads(
         re.search(

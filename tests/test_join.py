@@ -16,7 +16,13 @@ from app.models import (
     Registration,
     RegistrationStatus,
 )
-from tests.conftest import at_once, make_event, make_registration, requires_postgres
+from tests.conftest import (
+    at_once,
+    make_event,
+    make_registration,
+    requires_postgres,
+    zone_where_it_is_noon,
+)
 
 
 def online_rows(registration):
@@ -40,7 +46,8 @@ def test_inside_the_window_the_join_is_recorded_and_redirects(app, client):
 
 
 def test_repeated_joins_keep_one_row_with_the_first_and_last_join(app, client):
-    event = make_event(starts_in=timedelta(minutes=-60))
+    # One local day from the first join to now, whatever the hour.
+    event = make_event(starts_in=timedelta(minutes=-60), timezone=zone_where_it_is_noon())
     person = make_registration(event, site=None)
     first = event.starts_at + timedelta(minutes=2)
     record_online_join(person, now=first)

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from app.models import Role
 from tests.browser.conftest import sign_in, watched_page
-from tests.conftest import add_checkin, make_event, make_registration, make_staff
+from tests.conftest import (
+    add_checkin,
+    make_event,
+    make_registration,
+    make_staff,
+    zone_where_it_is_noon,
+)
 
 WIDTH, HEIGHT = 375, 740
-
-
-def zone_where_it_is_noon() -> str:
-    """A fixed-offset zone in which it is now between 11:30 and 12:30."""
-    now = datetime.now(UTC)
-    offset = 12 - now.hour - (1 if now.minute >= 30 else 0)
-    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"
 
 
 @pytest.fixture
