@@ -106,7 +106,12 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    #: No ping before each use of a pooled connection: it would cost every request a round
+    #: trip. Connections are renewed after half an hour instead, before any idle timeout of
+    #: a firewall or proxy on the way; one the server closed (a restart) fails once and the
+    #: pool renews itself: the check-in API then tries again (app.database), a page answers
+    #: 503 with Retry-After.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
 
     def __init__(self) -> None:
         if not os.environ.get("SECRET_KEY"):

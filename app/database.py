@@ -1,9 +1,14 @@
-"""Database helpers that differ between SQLite and PostgreSQL."""
+"""Database helpers that differ between SQLite and PostgreSQL, and for lost connections."""
+
+from collections.abc import Callable
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from app.extensions import db
+
+T = TypeVar("T")
 
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
@@ -42,3 +47,35 @@ def flush_unless_duplicate(*instances: object) -> bool:
             raise
         return False
     return True
+
+
+def retry_if_connection_lost(work: Callable[[], T]) -> T:
+    """Run ``work``, a whole transaction, and run it again once if its connection was lost.
+
+    Pooled connections are not pinged before use (a round trip on every request):
+    one the server has closed meanwhile (a restart, an idle timeout) fails on its
+    first statement. SQLAlchemy then throws that connection away and renews the
+    pool's older ones, so the second try runs on a live connection. Only for work
+    that is safe to repeat from its start, such as a check-in, whose client_id
+    makes a second recording of it a replay.
+    """
+    try:
+        return work()
+    except sa.exc.DBAPIError as error:
+        if not error.connection_invalidated:
+            raise
+        db.session.rollback()
+        return work()
+
+
+def autocommit_unless_in_transaction() -> None:
+    """Let each of the session's next statements commit on its own, unless a transaction
+    has begun already: no BEGIN before them and no COMMIT after them.
+
+    Only for work that writes a single row with a single statement, which is atomic by
+    itself, and whose reads need no snapshot beyond what each statement sees (as under
+    READ COMMITTED). The connection goes back to the pool as it was.
+    """
+    session = db.session()
+    if not session.in_transaction():
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})

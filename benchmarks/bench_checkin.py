@@ -6,7 +6,10 @@ workers. A load generator on loopback (threads with keep-alive connections,
 concurrency 8) posts check-ins with a Bearer token, each for a different
 person, so every one is a real admission. Then the same codes go, against the
 same tables, to a bare Flask endpoint that does only one indexed lookup and
-one insert: the floor. Prints check-ins/s, p50 and p99 for both, and the ratio.
+one insert: the floor. Prints check-ins/s, p50 and p99 for both, and the ratios.
+The aim: at least 85% of the floor's throughput, a p99 at most twice the floor's.
+The machine running both is shared with the load generator and PostgreSQL, and
+often with more: compare the ratios of one run, never figures across runs.
 
     python -m benchmarks checkin
     BENCH_DATABASE_URL=postgresql://user:pass@host:5432/postgres python -m benchmarks checkin
@@ -98,8 +101,17 @@ def _create_database(admin_url: str) -> str:
 
 def _drop_database(admin_url: str, name: str) -> None:
     engine = sa.create_engine(_driver_url(admin_url), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    # An autovacuum worker still busy with the loaded tables belongs to the superuser,
+    # whom the role may not terminate: wait for it to finish, a few times.
+    for attempt in range(10):
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            break
+        except sa.exc.ProgrammingError:
+            if attempt == 9:
+                raise
+            time.sleep(1)
     engine.dispose()
 
 
@@ -377,7 +389,9 @@ def main() -> None:
         for label, result in best.items():
             _report(label, result)
         ratio = best["check-in"]["rate"] / best["floor"]["rate"] if best["floor"]["rate"] else 0
-        print(f"ratio: {ratio:.0%} of the floor's throughput (aim: at least 70%)")
+        tail = best["check-in"]["p99"] / best["floor"]["p99"] if best["floor"]["p99"] else 0
+        print(f"ratio: {ratio:.0%} of the floor's throughput (aim: at least 85%)")
+        print(f"p99: {tail:.1f} times the floor's (aim: at most 2)")
     finally:
         for process in processes:
             if process.poll() is None:

@@ -51,6 +51,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Leave out the search index (a trigram index, an FTS5 table), which no model declares."""
+    from app.models.registrations import is_search_index
+
+    return not is_search_index(name, type_)
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -96,6 +103,7 @@ def run_migrations_online():
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("render_item", render_item)
     conf_args.setdefault("compare_type", True)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

@@ -75,12 +75,36 @@ class Config(TestingConfig):
     )
 
 
+def keep_search_extensions_in_public(engine: sa.Engine) -> None:
+    """Install pg_trgm and btree_gin in the public schema, out of the migration tests' reach.
+
+    A migration run in a schema of its own would install them there, and dropping that
+    schema afterwards would drop the suite's search index with them. Ones left there by an
+    earlier run are moved (dropped with what uses them, then installed again).
+    """
+    with engine.begin() as connection:
+        for name in ("pg_trgm", "btree_gin"):
+            connection.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {name} SCHEMA public"))
+            schema = connection.scalar(
+                sa.text(
+                    "SELECT extnamespace::regnamespace::text FROM pg_extension "
+                    "WHERE extname = :name"
+                ),
+                {"name": name},
+            )
+            if schema != "public":
+                connection.execute(sa.text(f"DROP EXTENSION {name} CASCADE"))
+                connection.execute(sa.text(f"CREATE EXTENSION {name} SCHEMA public"))
+
+
 @pytest.fixture(scope="session")
 def _schema():
     """Create the schema once per run; each test then empties the tables."""
     app = create_app(Config)
     with app.app_context():
         db.drop_all()
+        if on_postgres():
+            keep_search_extensions_in_public(db.engine)
         db.create_all()
     yield
     with app.app_context():

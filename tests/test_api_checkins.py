@@ -665,15 +665,20 @@ def test_people_admitted_from_another_site_are_counted_apart(client, event, org_
 # --- cost ------------------------------------------------------------------------
 
 
-def test_a_checkin_costs_at_most_five_queries_authentication_included(
+def test_a_checkin_costs_at_most_three_statements_authentication_included(
     client, event, ahal_token, count_queries
 ):
+    """A coordinator's scan: the token, the site they serve and the badge are one read.
+
+    The counter sees the statements; a scanner's check-in sends no BEGIN or COMMIT
+    around them (tests/test_checkin_hot_path.py watches the wire on PostgreSQL).
+    """
     code = make_registration(event, site="ahal").badge_code
     db.session.remove()  # nothing cached: every lookup must hit the database
     with count_queries() as counter:
         response = post_checkin(client, ahal_token, code)
     assert response.status_code == 201
-    assert counter.count <= 5, "\n".join(counter.statements)
+    assert counter.count <= 3, "\n".join(counter.statements)
 
 
 def _bulk_registrations(event, count: int) -> None:

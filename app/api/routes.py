@@ -14,7 +14,13 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
 
-from app.api.auth import api_user, authenticate
+from app.api.auth import (
+    api_user,
+    authenticate,
+    caller_door,
+    resolves_token_itself,
+    token_refused,
+)
 from app.api.openapi import CLIENT_ID_PATTERN, openapi_spec
 from app.api.serializers import (
     checkin_to_dict,
@@ -35,8 +41,9 @@ from app.checkin.roster import (
     search_registrations,
     site_roster,
 )
-from app.checkin.services import admit_checkin, counted_session, undo_checkin
+from app.checkin.services import admit_at_door, counted_session_at, undo_checkin
 from app.checkin.walk_ins import register_walk_in, staff_register
+from app.database import autocommit_unless_in_transaction, retry_if_connection_lost
 from app.extensions import db
 from app.guards import has_control_character
 from app.models import CheckInMethod, Event, Gender, Mode, OrgKind, Site, utcnow
@@ -218,12 +225,46 @@ def openapi():
     return jsonify(openapi_spec())
 
 
+def _if_valid(parse, body: object):
+    """What ``parse(body)`` gives, or None where it would refuse: read before the checks."""
+    try:
+        return parse(body) if isinstance(body, dict) else None
+    except Refusal:
+        return None
+
+
 @bp.post("/events/<slug>/checkins")
+@resolves_token_itself
 def create_checkin(slug: str):
     """Admit the holder of a badge code at a site, or say why not."""
+    # Safe to repeat: a try whose connection was lost after its insert committed
+    # is answered as a replay of its client_id.
+    return retry_if_connection_lost(lambda: _record_checkin(slug))
+
+
+def _record_checkin(slug: str):
+    # Two statements: one reads the caller, the event, its site, the agenda item
+    # and the badge with its admissions (caller_door), the other inserts the
+    # check-in. A check-in writes that one row, whose INSERT is atomic on its
+    # own, and the read sees what is committed, as inside a READ COMMITTED
+    # transaction; so a scanner's check-in runs without BEGIN and COMMIT, and
+    # the two statements are all that goes on the wire. Signed in with the
+    # session cookie, the user was loaded inside a transaction already: then
+    # BEGIN and COMMIT go too.
+    autocommit_unless_in_transaction()
+    # The token is checked first, so a malformed body from an unknown token is
+    # answered 401 as before; the site, session and code are read for that
+    # statement as the checks below will read them.
+    raw = request.get_json(force=True, silent=True)
+    site_hint = _if_valid(lambda body: _string(body, "site", required=True, max_length=64), raw)
+    code_hint = _if_valid(lambda body: _string(body, "code", required=True, max_length=2000), raw)
+    door = caller_door(slug, site_hint or "", _if_valid(_session_id, raw), code_hint)
+    if door is None:
+        db.session.rollback()
+        return token_refused()
     body = _json_body()
     code = _string(body, "code", required=True, max_length=2000)
-    site_slug = _string(body, "site", required=True, max_length=64)
+    _string(body, "site", required=True, max_length=64)
     client_id = _client_id(body)
     force = _boolean(body, "force")
     scanned_at = _scanned_at(body)
@@ -231,18 +272,15 @@ def create_checkin(slug: str):
     if method not in (CheckInMethod.QR, CheckInMethod.SEARCH):
         raise Refusal(Reason.INVALID, _("method must be qr or search."), "method")
     session_id = _session_id(body)
-    event, site = event_and_site(slug, site_slug)
-    if event is None:
+    if door.event is None:
         raise Refusal(Reason.NOT_FOUND, _("There is no such event."))
-    if site is None:
+    if door.site is None:
         raise Refusal(Reason.UNKNOWN_SITE, _("This site does not take part in this event."), "site")
-    session = counted_session(event, session_id) if session_id is not None else None
-    outcome = admit_checkin(
-        event,
-        site,
+    session = counted_session_at(door) if session_id is not None else None
+    outcome = admit_at_door(
+        door,
         code,
         client_id,
-        api_user(),
         scanned_at=scanned_at,
         force=force,
         method=method,

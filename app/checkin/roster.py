@@ -27,6 +27,7 @@ from app.models import (
     live_site_admission,
     utcnow,
 )
+from app.registrations.search import registrations_matching
 from app.text import fold_for_search
 
 
@@ -37,10 +38,6 @@ class RosterEntry:
     arrival: CheckIn | None
     #: The agenda items (ids) the person was admitted to, in order.
     sessions: list[int] = field(default_factory=list)
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 _ListedArrival = aliased(CheckIn, name="listed_arrival")
@@ -68,10 +65,7 @@ def search_registrations(
     words = fold_for_search(query).split()
     if not words or sum(len(word) for word in words) < 2:
         return []
-    statement = _PEOPLE_WITH_ARRIVALS.where(
-        Registration.event_id == event.id,
-        *(Registration.search_text.like(f"%{_escape_like(word)}%", escape="\\") for word in words),
-    )
+    statement = _PEOPLE_WITH_ARRIVALS.where(registrations_matching(event.id, words))
     if site_ids is not None:
         statement = statement.where(Registration.site_id.in_(site_ids))
     rows = db.session.execute(

@@ -10,8 +10,10 @@ as ``already_checked_in``.
 
 Rows are written with ``INSERT ... ON CONFLICT DO NOTHING RETURNING``: a
 conflict returns no row instead of raising, so the caller's transaction stays
-usable without the two extra round trips of a savepoint, and a check-in stays
-within a handful of indexed statements.
+usable without the two extra round trips of a savepoint. A scanner's check-in
+is two indexed statements: one read of the caller, the event, its site and the
+badge with its admissions (``find_door``), and the insert. They read plain rows,
+not ORM entities: on this path loading entities would cost more than the queries.
 
 A person is admitted once per day of the event (the day's admission at the
 door), and once per session: an agenda item that counts attendance, whose
@@ -25,11 +27,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm import aliased, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_dict
 
 from app.auth.access import can_access_site
 from app.extensions import db
@@ -39,6 +42,7 @@ from app.models import (
     CheckInMethod,
     CheckInResult,
     Event,
+    EventSite,
     Mode,
     RefusalReason,
     Registration,
@@ -47,9 +51,12 @@ from app.models import (
     StaffUser,
     live_admission,
     live_site_admission,
+    staff_sites,
     utcnow,
 )
 from app.refusals import Reason, Refusal
+
+T = TypeVar("T")
 
 #: A device clock may run a little ahead; anything further is a broken clock.
 MAX_CLOCK_AHEAD = timedelta(minutes=10)
@@ -78,7 +85,9 @@ class CheckinOutcome:
 
     #: The row recorded for this attempt (the first one, when replayed).
     checkin: CheckIn
-    #: The person behind the code; None for an unknown code.
+    #: The person behind the code; None for an unknown code. For a new attempt it holds what
+    #: the rules and the answers use (name, organisation, position, mode, site, status)
+    #: and is outside the session: load the Registration for anything else.
     registration: Registration | None
     #: The live admission that made this attempt a duplicate: when, where and by whom.
     previous: CheckIn | None = None
@@ -122,69 +131,296 @@ def check_scanned_at(event: Event, scanned_at: datetime, now: datetime) -> None:
         )
 
 
-# The statements on the check-in path are built once, with bound parameters:
-# building aliased joins anew for every request costs more than the queries.
-def registrations_with_arrival(arrival: type[CheckIn]) -> sa.Select:
-    """Registrations with their site and their live admission on the bound ``day``,
-    as the alias ``arrival``."""
-    return (
-        sa.select(Registration, arrival)
-        .outerjoin(arrival, live_site_admission(arrival, sa.bindparam("day", type_=sa.Date)))
-        .options(joinedload(Registration.site))
-    )
+# --- the door and the badge: one statement before the insert ------------------------------
 
+# A scanner's check-in reads everything it decides on in one statement: the caller
+# (a token's user, or a signed-in staff member), the event, its site and whether
+# the user serves it, the agenda item asked for, and the registration behind the
+# code with its live admissions. Then comes the insert. The statements are built
+# once, with bound parameters: building them for every request costs more than
+# running them.
 
+_NamedSite = aliased(Site, name="named_site")
+_PersonSite = aliased(Site, name="person_site")
 _Arrival = aliased(CheckIn, name="arrival")
 
-#: The admission's own site and staff member load only when shown (already checked in).
-_REGISTRATION_WITH_ARRIVAL = (
-    registrations_with_arrival(_Arrival)
-    .where(Registration.badge_code == sa.bindparam("code"))
-    .execution_options(populate_existing=True)
+#: What the rules and the answer use of a registration, its site, and its admissions.
+_PERSON_COLUMNS = (
+    Registration.id.label("person_id"),
+    Registration.event_id.label("person_event_id"),
+    Registration.name.label("person_name"),
+    Registration.organization.label("person_organization"),
+    Registration.position.label("person_position"),
+    Registration.mode.label("person_mode"),
+    Registration.site_id.label("person_site_id"),
+    Registration.status.label("person_status"),
+    _PersonSite.slug.label("person_site_slug"),
+    _PersonSite.name.label("person_site_name"),
+    _Arrival.id.label("arrival_id"),
+    _Arrival.day.label("arrival_day"),
 )
 
 
-_SessionArrival = aliased(CheckIn, name="session_arrival")
-
-#: The same for a session: the registration and its live admission to the bound ``session``.
-_REGISTRATION_WITH_SESSION_ARRIVAL = (
-    sa.select(Registration, _SessionArrival)
-    .outerjoin(
-        _SessionArrival,
-        sa.and_(
-            _SessionArrival.registration_id == Registration.id,
-            _SessionArrival.session_id == sa.bindparam("session_id"),
-            live_admission(_SessionArrival),
-        ),
-    )
-    .options(joinedload(Registration.site))
-    .where(Registration.badge_code == sa.bindparam("code"))
-    .execution_options(populate_existing=True)
-)
-
-
-def _registration_with_arrival(
-    code: str, day: date, session_id: int | None = None
-) -> tuple[Registration | None, CheckIn | None]:
-    """The registration behind a badge code and its live admission that day (or to that
-    session), in one query."""
-    if session_id is None:
-        row = db.session.execute(_REGISTRATION_WITH_ARRIVAL, {"code": code, "day": day}).first()
+def _with_admissions(statement: sa.Select, *, with_session: bool) -> sa.Select:
+    """``statement`` (which has ``registrations``) joined to the registration's site and
+    its live admissions: at a site, one a day at most; to the bound ``session_id``, one."""
+    if with_session:
+        admitted = sa.and_(
+            _Arrival.registration_id == Registration.id,
+            _Arrival.session_id == sa.bindparam("session_id"),
+            live_admission(_Arrival),
+        )
     else:
-        row = db.session.execute(
-            _REGISTRATION_WITH_SESSION_ARRIVAL, {"code": code, "session_id": session_id}
-        ).first()
-    if row is None:
-        return None, None
-    return row[0], row[1]
+        admitted = live_site_admission(_Arrival)
+    return statement.outerjoin(_PersonSite, _PersonSite.id == Registration.site_id).outerjoin(
+        _Arrival, admitted
+    )
 
 
-def counted_session(event: Event, session_id: int) -> AgendaItem:
-    """The event's agenda item ``session_id``, which must count attendance, or a refusal
-    at the field ``session``."""
-    item = None
-    if 0 < session_id <= MAX_SESSION_ID:
-        item = db.session.get(AgendaItem, session_id)
+def door_statement(
+    callers: sa.FromClause, condition: sa.ColumnElement[bool], *, with_session: bool = False
+) -> sa.Select:
+    """The rows for the caller that ``condition`` picks out of ``callers`` (a join that
+    has ``staff_users``): the event by the bound ``slug``, its site by the bound
+    ``site_slug`` and whether the user serves it, and the registration by the bound
+    ``code`` with one row for each of its live admissions at a site; with
+    ``with_session``, the event's agenda item by the bound ``session_id`` and the
+    admission to it instead. Read them with ``find_door``."""
+    named_site_id = (
+        sa.select(_NamedSite.id)
+        .where(_NamedSite.slug == sa.bindparam("site_slug"))
+        .scalar_subquery()
+    )
+    serves_site = sa.exists().where(
+        staff_sites.c.staff_user_id == StaffUser.id, staff_sites.c.site_id == Site.id
+    )
+    columns = [
+        StaffUser.id.label("user_id"),
+        StaffUser.email.label("user_email"),
+        StaffUser.name.label("user_name"),
+        StaffUser.role.label("user_role"),
+        Event.id.label("event_id"),
+        Event.starts_at.label("event_starts_at"),
+        Event.timezone.label("event_timezone"),
+        Site.id.label("site_id"),
+        Site.slug.label("site_slug"),
+        Site.name.label("site_name"),
+        serves_site.label("serves_site"),
+        *_PERSON_COLUMNS,
+    ]
+    statement = (
+        sa.select(*columns)
+        .select_from(callers)
+        .outerjoin(Event, Event.slug == sa.bindparam("slug"))
+        .outerjoin(
+            EventSite, sa.and_(EventSite.event_id == Event.id, EventSite.site_id == named_site_id)
+        )
+        .outerjoin(Site, Site.id == EventSite.site_id)
+    )
+    if with_session:
+        statement = statement.add_columns(
+            AgendaItem.id.label("session_id"),
+            AgendaItem.starts_at.label("session_starts_at"),
+            AgendaItem.counts_attendance.label("session_counts_attendance"),
+        ).outerjoin(
+            AgendaItem,
+            sa.and_(AgendaItem.id == sa.bindparam("session_id"), AgendaItem.event_id == Event.id),
+        )
+    statement = statement.outerjoin(Registration, Registration.badge_code == sa.bindparam("code"))
+    return _with_admissions(statement, with_session=with_session).where(condition)
+
+
+def _detached(model: type[T], values: dict) -> T:
+    """An instance of ``model`` holding exactly ``values``, as loaded, outside any session.
+
+    No constructor runs, so no defaults or validators either: the instance says what
+    the database said. An attribute not given reads as None.
+    """
+    instance = model.__mapper__.class_manager.new_instance()
+    # What the ORM's own loading does: a new instance's loaded values are its dict.
+    instance_dict(instance).update(values)
+    return instance
+
+
+@dataclass(frozen=True)
+class Badge:
+    """The registration behind a badge code and its live admissions, as read at one moment.
+
+    ``registration`` (None for an unknown code) holds what the rules and the answer
+    use, with its site, and is outside the session.
+    """
+
+    #: The code as normalised (``normalize_code``).
+    code: str
+    #: The agenda item whose admission was read; None: the admissions at a site.
+    session_id: int | None
+    registration: Registration | None
+    #: The id of each live admission by its day.
+    admissions: dict[date, int]
+
+    def admission_on(self, day: date) -> int | None:
+        """The id of the live admission that counts for ``day`` (to the session, if any)."""
+        if self.session_id is not None:
+            return next(iter(self.admissions.values()), None)
+        return self.admissions.get(day)
+
+
+def _badge(code: str, session_id: int | None, rows: list) -> Badge:
+    """The badge that a statement with ``_PERSON_COLUMNS`` found, from all its rows."""
+    first = rows[0] if rows else None
+    if first is None or first["person_id"] is None:
+        return Badge(code, session_id, None, {})
+    site = None
+    if first["person_site_id"] is not None:
+        site = _detached(
+            Site,
+            {
+                "id": first["person_site_id"],
+                "slug": first["person_site_slug"],
+                "name": first["person_site_name"],
+            },
+        )
+    registration = _detached(
+        Registration,
+        {
+            "id": first["person_id"],
+            "event_id": first["person_event_id"],
+            "name": first["person_name"],
+            "organization": first["person_organization"],
+            "position": first["person_position"],
+            "mode": first["person_mode"],
+            "site_id": first["person_site_id"],
+            "status": first["person_status"],
+            "site": site,
+        },
+    )
+    admissions = {row["arrival_day"]: row["arrival_id"] for row in rows if row["arrival_id"]}
+    return Badge(code, session_id, registration, admissions)
+
+
+_BADGE = _with_admissions(
+    sa.select(*_PERSON_COLUMNS).select_from(Registration), with_session=False
+).where(Registration.badge_code == sa.bindparam("code"))
+_SESSION_BADGE = _with_admissions(
+    sa.select(*_PERSON_COLUMNS).select_from(Registration), with_session=True
+).where(Registration.badge_code == sa.bindparam("code"))
+
+
+def read_badge(connection: sa.Connection, code: str, session_id: int | None = None) -> Badge:
+    """The registration behind a (normalised) badge code and its live admissions at a
+    site, or to the agenda item ``session_id``, in one query."""
+    if len(code) > CODE_MAX_LENGTH:
+        return Badge(code, session_id, None, {})
+    statement = _BADGE if session_id is None else _SESSION_BADGE
+    rows = connection.execute(statement, {"code": code, "session_id": session_id}).mappings()
+    return _badge(code, session_id, rows.all())
+
+
+@dataclass(frozen=True)
+class Door:
+    """Where check-ins are recorded and by whom: an event's site and a staff member.
+
+    ``event`` is None for an unknown event, ``site`` None for a site that does not
+    take part in it. The objects found by ``find_door`` hold the columns a check-in
+    uses and are outside the session.
+    """
+
+    user: StaffUser
+    event: Event | None
+    site: Site | None
+    #: Whether ``user`` may check people in at ``site``.
+    may_act: bool
+    #: The agenda item asked for (``door_statement(with_session=True)``), if the event has it.
+    session: AgendaItem | None = None
+    #: The code presented, as read with the door; a check-in then needs no read of its own.
+    badge: Badge | None = None
+
+
+def door_params(
+    slug: str, site_slug: str, session_id: int | None = None, code: str | None = None
+) -> dict:
+    """The bound parameters of a door statement; ``code`` as sent."""
+    if session_id is not None and not 0 < session_id <= MAX_SESSION_ID:
+        session_id = 0  # no agenda item has it, and the database's integer can hold it
+    code = normalize_code(code or "")
+    if len(code) > CODE_MAX_LENGTH:
+        code = ""  # no badge has it
+    return {"slug": slug, "site_slug": site_slug, "session_id": session_id, "code": code}
+
+
+def find_door(statement: sa.Select, params: dict, *, user: StaffUser | None = None) -> Door | None:
+    """Run a door statement: None when it finds no caller.
+
+    ``user``, when the caller is loaded already, stands for them in the door.
+    """
+    rows = db.session.connection().execute(statement, params).mappings().all()
+    if not rows:
+        return None
+    row = rows[0]
+    if user is None:
+        user = _detached(
+            StaffUser,
+            {
+                "id": row["user_id"],
+                "email": row["user_email"],
+                "name": row["user_name"],
+                "role": row["user_role"],
+                "is_active_user": True,
+            },
+        )
+    event = site = session = None
+    if row["event_id"] is not None:
+        event = _detached(
+            Event,
+            {
+                "id": row["event_id"],
+                "slug": params["slug"],
+                "starts_at": row["event_starts_at"],
+                "timezone": row["event_timezone"],
+            },
+        )
+    if row["site_id"] is not None:
+        site = _detached(
+            Site, {"id": row["site_id"], "slug": row["site_slug"], "name": row["site_name"]}
+        )
+    if row.get("session_id") is not None:
+        session = _detached(
+            AgendaItem,
+            {
+                "id": row["session_id"],
+                "event_id": row["event_id"],
+                "starts_at": row["session_starts_at"],
+                "counts_attendance": row["session_counts_attendance"],
+            },
+        )
+    may_act = site is not None and (user.sees_all_sites or bool(row["serves_site"]))
+    badge = _badge(params["code"], params["session_id"], rows) if params["code"] else None
+    return Door(user, event, site, may_act, session, badge)
+
+
+_USER_DOOR = door_statement(StaffUser.__table__, StaffUser.id == sa.bindparam("user_id"))
+_USER_DOOR_WITH_SESSION = door_statement(
+    StaffUser.__table__, StaffUser.id == sa.bindparam("user_id"), with_session=True
+)
+
+
+def door_for_user(
+    user: StaffUser,
+    slug: str,
+    site_slug: str,
+    session_id: int | None = None,
+    code: str | None = None,
+) -> Door:
+    """The door of a staff member already known (signed in), in one query."""
+    statement = _USER_DOOR if session_id is None else _USER_DOOR_WITH_SESSION
+    params = {**door_params(slug, site_slug, session_id, code), "user_id": user.id}
+    door = find_door(statement, params, user=user)
+    if door is None:  # the account was removed meanwhile: nowhere to act
+        return Door(user, None, None, False)
+    return door
+
+
+def _counted(event: Event, item: AgendaItem | None) -> AgendaItem:
     if item is None or item.event_id != event.id:
         raise Refusal(Reason.INVALID, _("This event has no such session on its agenda."), "session")
     if not item.counts_attendance:
@@ -196,7 +432,44 @@ def counted_session(event: Event, session_id: int) -> AgendaItem:
     return item
 
 
-_CHECKIN_COLUMNS = [column.key for column in CheckIn.__table__.columns]
+def counted_session(event: Event, session_id: int) -> AgendaItem:
+    """The event's agenda item ``session_id``, which must count attendance, or a refusal
+    at the field ``session``."""
+    item = None
+    if 0 < session_id <= MAX_SESSION_ID:
+        item = db.session.get(AgendaItem, session_id)
+    return _counted(event, item)
+
+
+def counted_session_at(door: Door) -> AgendaItem:
+    """The agenda item a door statement found, which must count attendance, or a refusal
+    at the field ``session``."""
+    return _counted(door.event, door.session)
+
+
+# --- the registration's admissions, and the insert ----------------------------------------
+
+
+def registrations_with_arrival(arrival: type[CheckIn]) -> sa.Select:
+    """Registrations with their site and their live admission on the bound ``day``,
+    as the alias ``arrival``."""
+    return (
+        sa.select(Registration, arrival)
+        .outerjoin(arrival, live_site_admission(arrival, sa.bindparam("day", type_=sa.Date)))
+        .options(joinedload(Registration.site))
+    )
+
+
+def _admission(checkin_id: int) -> CheckIn:
+    """A recorded admission with where and by whom, as an answer shows it."""
+    return db.session.get(
+        CheckIn,
+        checkin_id,
+        options=[joinedload(CheckIn.site), joinedload(CheckIn.staff_user)],
+        populate_existing=True,
+    )
+
+
 #: The columns a check-in attempt writes; the others keep their defaults.
 _INSERTED = (
     "client_id",
@@ -236,19 +509,20 @@ def _build_insert() -> sa.TextClause:
 
 
 _INSERT_CHECKIN = _build_insert()
+#: What a new row holds in the columns the insert leaves out (all nullable, none set yet).
+_UNWRITTEN = dict.fromkeys(
+    column.key for column in CheckIn.__table__.columns if column.key not in _INSERTED
+)
 
 
-def _insert_unless_conflict(values: dict) -> CheckIn | None:
-    """Insert one check-in; None when a unique constraint (client_id, admission) says no.
+def _insert_unless_conflict(connection: sa.Connection, values: dict) -> int | None:
+    """Insert one check-in and return its id; None when a unique constraint (client_id,
+    admission) says no.
 
     A conflict returns no row instead of raising, so the caller's transaction
-    stays usable. The row is handed back as a CheckIn outside the session, so
-    nothing is loaded or flushed twice.
+    stays usable.
     """
-    checkin_id = db.session.execute(_INSERT_CHECKIN, values).scalar()
-    if checkin_id is None:
-        return None
-    return CheckIn(**{**dict.fromkeys(_CHECKIN_COLUMNS), **values, "id": checkin_id})
+    return connection.execute(_INSERT_CHECKIN, values).scalar()
 
 
 def _checkin_by_client_id(client_id: str) -> CheckIn | None:
@@ -283,9 +557,10 @@ def replayed_outcome(event: Event, client_id: str, user: StaffUser) -> CheckinOu
         )
     previous = None
     if first.reason == RefusalReason.ALREADY_CHECKED_IN and first.registration_id is not None:
-        _registration, previous = _registration_with_arrival(
-            first.registration.badge_code, first.day, first.session_id
-        )
+        badge = read_badge(db.session.connection(), first.registration.badge_code, first.session_id)
+        arrival_id = badge.admission_on(first.day)
+        if arrival_id is not None:
+            previous = _admission(arrival_id)
     return CheckinOutcome(first, first.registration, previous=previous, replayed=True)
 
 
@@ -293,13 +568,13 @@ def _decide(
     event: Event,
     site: Site,
     registration: Registration | None,
-    arrival: CheckIn | None,
+    arrived: bool,
     force: bool,
 ) -> tuple[CheckInResult, RefusalReason | None, bool]:
     """The result of presenting this registration at this site: (result, reason, forced)."""
     if registration is None or registration.event_id != event.id:
         return CheckInResult.REFUSED, RefusalReason.UNKNOWN_CODE, False
-    if arrival is not None:
+    if arrived:
         return CheckInResult.REFUSED, RefusalReason.ALREADY_CHECKED_IN, False
     if registration.status != RegistrationStatus.CONFIRMED:
         return CheckInResult.REFUSED, RefusalReason.NOT_ADMITTED, False
@@ -310,18 +585,7 @@ def _decide(
 
 
 def admit_checkin(
-    event: Event,
-    site: Site,
-    code: str,
-    client_id: str,
-    user: StaffUser,
-    *,
-    scanned_at: datetime | None = None,
-    force: bool = False,
-    method: CheckInMethod = CheckInMethod.QR,
-    device: str = "",
-    session: AgendaItem | None = None,
-    now: datetime | None = None,
+    event: Event, site: Site, code: str, client_id: str, user: StaffUser, **options
 ) -> CheckinOutcome:
     """Record one attempt to admit the holder of ``code`` at ``site``, and say what happened.
 
@@ -331,13 +595,33 @@ def admit_checkin(
     checked in, another site, not admitted) are recorded too. ``force`` admits
     a person registered for another site (or online) here. A ``client_id`` seen
     before returns the first outcome and writes nothing. Raises Refusal when the
-    user may not act at this site or the request itself is unusable.
+    user may not act at this site or the request itself is unusable. The
+    ``options`` are those of ``admit_at_door``.
     """
+    door = Door(user, event, site, can_access_site(user, site.id))
+    return admit_at_door(door, code, client_id, **options)
+
+
+def admit_at_door(
+    door: Door,
+    code: str,
+    client_id: str,
+    *,
+    scanned_at: datetime | None = None,
+    force: bool = False,
+    method: CheckInMethod = CheckInMethod.QR,
+    device: str = "",
+    session: AgendaItem | None = None,
+    now: datetime | None = None,
+) -> CheckinOutcome:
+    """``admit_checkin`` at a door, which has an event and a site: found with the caller
+    (``find_door``), it also read the badge, and the attempt costs only its insert."""
+    event, site, user = door.event, door.site, door.user
     now = now or utcnow()
     scanned_at = scanned_at or now
     if method not in SITE_METHODS:
         raise Refusal(Reason.INVALID, _("This check-in method is not used at a site."), "method")
-    if not can_access_site(user, site.id):
+    if not door.may_act:
         raise Refusal(Reason.FORBIDDEN, _("You may not check people in at this site."))
     check_scanned_at(event, scanned_at, now)
     scanned_text = code.strip()[:CODE_STORED_LENGTH]
@@ -350,39 +634,53 @@ def admit_checkin(
     # our write: read again, and this attempt becomes already_checked_in.
     session_id = session.id if session is not None else None
     day = event.local_day(session.starts_at if session is not None else scanned_at)
+    connection = db.session.connection()
+    # Read with the door, the badge needs no query of its own the first time.
+    badge = door.badge
+    if badge is not None and (badge.code, badge.session_id) != (code, session_id):
+        badge = None
     for _attempt in range(3):
-        if len(code) > CODE_MAX_LENGTH:
-            registration, arrival = None, None
-        else:
-            registration, arrival = _registration_with_arrival(code, day, session_id)
-        result, reason, forced = _decide(event, site, registration, arrival, force)
+        if badge is None:
+            badge = read_badge(connection, code, session_id)
+        registration, arrival_id = badge.registration, badge.admission_on(day)
+        badge = None  # after a conflict, read again
+        result, reason, forced = _decide(event, site, registration, arrival_id is not None, force)
         known = registration if reason != RefusalReason.UNKNOWN_CODE else None
-        checkin = _insert_unless_conflict(
-            {
-                "client_id": client_id,
-                "event_id": event.id,
-                "registration_id": known.id if known else None,
-                "site_id": site.id,
-                "session_id": session_id,
-                "method": method,
-                "result": result,
-                "reason": reason,
-                "forced": forced,
-                "code": scanned_text,
-                "scanned_at": scanned_at,
-                "day": day,
-                "received_at": now,
-                "staff_user_id": user.id,
-                "device": device[:200],
-            }
-        )
-        if checkin is not None:
-            # Give the new row its relations without a query; it stays outside the session.
-            set_committed_value(checkin, "site", site)
-            set_committed_value(checkin, "session", session)
-            set_committed_value(checkin, "staff_user", user)
-            set_committed_value(checkin, "registration", known)
-            return CheckinOutcome(checkin, known, previous=arrival)
+        values = {
+            "client_id": client_id,
+            "event_id": event.id,
+            "registration_id": known.id if known else None,
+            "site_id": site.id,
+            "session_id": session_id,
+            "method": method,
+            "result": result,
+            "reason": reason,
+            "forced": forced,
+            "code": scanned_text,
+            "scanned_at": scanned_at,
+            "day": day,
+            "received_at": now,
+            "staff_user_id": user.id,
+            "device": device[:200],
+        }
+        checkin_id = _insert_unless_conflict(connection, values)
+        if checkin_id is not None:
+            # The new row with its relations, without a query; it stays outside the session.
+            checkin = _detached(
+                CheckIn,
+                {
+                    **_UNWRITTEN,
+                    **values,
+                    "id": checkin_id,
+                    "site": site,
+                    "session": session,
+                    "staff_user": user,
+                    "registration": known,
+                },
+            )
+            # Only a duplicate shows the earlier admission: where, when and by whom.
+            previous = _admission(arrival_id) if arrival_id is not None else None
+            return CheckinOutcome(checkin, known, previous=previous)
         replayed = replayed_outcome(event, client_id, user)
         if replayed is not None:
             return replayed

@@ -108,9 +108,15 @@ class CheckIn(db.Model):
     staff_user: Mapped[StaffUser | None] = relationship(foreign_keys=[staff_user_id])
 
 
+#: The stored word of an admission, written into the SQL rather than bound: a prepared
+#: statement's generic plan can then see that its condition is the partial unique indexes'
+#: own, and use them, instead of scanning every check-in.
+_ADMITTED = sa.literal_column(f"'{CheckInResult.ADMITTED.value}'")
+
+
 def live_admission(checkin=CheckIn) -> sa.ColumnElement[bool]:
     """An admitted, unannulled check-in (or alias of one): it counts as attendance."""
-    return sa.and_(checkin.result == CheckInResult.ADMITTED, checkin.annulled_at.is_(None))
+    return sa.and_(checkin.result == _ADMITTED, checkin.annulled_at.is_(None))
 
 
 def live_site_admission(checkin=CheckIn, day=None) -> sa.ColumnElement[bool]:

@@ -91,3 +91,76 @@ class Registration(db.Model):
 
     def __repr__(self) -> str:
         return f"<Registration {self.id} {self.email} {self.status}>"
+
+
+# Word search (app/registrations/search.py) reads through an index that a model cannot
+# declare, over the event and the trigrams of the search text: on PostgreSQL a GIN index,
+# on SQLite an FTS5 table with the trigram tokenizer, kept in step by triggers.
+# ``db.create_all`` makes them through the DDL below, the migration through its own copy;
+# autogenerate leaves them alone (``is_search_index``).
+
+#: PostgreSQL: GIN over (event_id, search_text gin_trgm_ops), for ``LIKE '%word%'`` within
+#: an event. btree_gin lets one GIN index hold the event too, so a search reads only that
+#: event's matches, however many other events the table holds.
+SEARCH_INDEX = "ix_registrations_event_search_trgm"
+#: SQLite: the FTS5 table. It holds only the index (``content=''``): the event as a key
+#: ``e<id>e`` (a whole phrase, so "e17e" is never part of "e117e"), and the search text.
+SEARCH_TABLE = "registrations_search"
+
+_POSTGRESQL_BEFORE_CREATE = (
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE EXTENSION IF NOT EXISTS btree_gin",
+)
+# gin_trgm_ops is named with its schema: pg_trgm may live in one not on the search path.
+# (``%%`` is a single ``%`` once DDL has filled in its own placeholders.)
+_POSTGRESQL_AFTER_CREATE = (
+    "DO $$ BEGIN EXECUTE format('CREATE INDEX ix_registrations_event_search_trgm "
+    "ON registrations USING gin (event_id, search_text %%s.gin_trgm_ops)', (SELECT "
+    "extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm')); END $$",
+)
+# A contentless table forgets a row only when told the values it indexed: the old ones.
+_SQLITE_AFTER_CREATE = (
+    "CREATE VIRTUAL TABLE registrations_search USING fts5(event_key, search_text, "
+    "content='', tokenize='trigram')",
+    "CREATE TRIGGER registrations_search_insert AFTER INSERT ON registrations BEGIN "
+    "INSERT INTO registrations_search(rowid, event_key, search_text) "
+    "VALUES (new.id, 'e' || new.event_id || 'e', new.search_text); END",
+    "CREATE TRIGGER registrations_search_delete AFTER DELETE ON registrations BEGIN "
+    "INSERT INTO registrations_search(registrations_search, rowid, event_key, search_text) "
+    "VALUES ('delete', old.id, 'e' || old.event_id || 'e', old.search_text); END",
+    "CREATE TRIGGER registrations_search_update AFTER UPDATE OF event_id, search_text "
+    "ON registrations BEGIN "
+    "INSERT INTO registrations_search(registrations_search, rowid, event_key, search_text) "
+    "VALUES ('delete', old.id, 'e' || old.event_id || 'e', old.search_text); "
+    "INSERT INTO registrations_search(rowid, event_key, search_text) "
+    "VALUES (new.id, 'e' || new.event_id || 'e', new.search_text); END",
+)
+_SQLITE_AFTER_DROP = ("DROP TABLE IF EXISTS registrations_search",)
+
+
+def _on(moment: str, dialect: str, statements: tuple[str, ...]) -> None:
+    for statement in statements:
+        sa.event.listen(
+            Registration.__table__, moment, sa.DDL(statement).execute_if(dialect=dialect)
+        )
+
+
+_on("before_create", "postgresql", _POSTGRESQL_BEFORE_CREATE)
+_on("after_create", "postgresql", _POSTGRESQL_AFTER_CREATE)
+_on("after_create", "sqlite", _SQLITE_AFTER_CREATE)
+_on("after_drop", "sqlite", _SQLITE_AFTER_DROP)
+
+
+def is_search_index(name: str | None, type_: str) -> bool:
+    """True for the search index's own objects, which autogenerate must not compare.
+
+    On SQLite those are the FTS5 table and the shadow tables FTS5 keeps for it.
+    """
+    if type_ == "table":
+        return name in _SEARCH_TABLES
+    return type_ == "index" and name == SEARCH_INDEX
+
+
+_SEARCH_TABLES = {SEARCH_TABLE} | {
+    f"{SEARCH_TABLE}_{shadow}" for shadow in ("data", "idx", "content", "docsize", "config")
+}
